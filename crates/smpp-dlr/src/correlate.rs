@@ -1,0 +1,1100 @@
+//! Receipt ↔ submit correlation.
+//!
+//! A [`Correlator`] is told about every accepted submit (the message_id of its submit_sm_resp
+//! plus the caller's tag) and every parsed [`Receipt`], and answers with an [`Outcome`] for
+//! each receipt: matched to a submit, a duplicate of a final receipt already seen, held
+//! because its submit_sm_resp has not been recorded yet ("early", smpp34.md §9.3 last row: the
+//! receipt travels on the RX session and can overtake the resp on the TX session), or
+//! unmatched. Nothing is dropped silently: a held receipt that is not matched within the
+//! timeout, or that is pushed out of the full buffer, comes back as [`Unmatched`].
+//!
+//! Submits live in a [`CorrelationStore`]; [`MemoryStore`] keeps them in memory, a daemon can
+//! plug in a durable one. Time is passed in as `now`; the correlator never reads a clock.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::msgid::{index_keys, pairs_after, read, IdKey, IdNormaliser, IdSource, ReadingPair};
+use crate::receipt::{MessageState, Receipt};
+
+/// A submit waiting for (or having had) its receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The message_id from the submit_sm_resp, as sent.
+    pub message_id: String,
+    /// The caller's tag for the submit.
+    pub tag: u64,
+    /// When the submit was recorded.
+    pub submitted_at: Instant,
+    /// The state of the final receipt, once one has been matched.
+    pub final_state: Option<MessageState>,
+    /// When the final receipt was matched.
+    pub finalised_at: Option<Instant>,
+}
+
+/// Where submits are kept until their receipts arrive.
+///
+/// An implementation keeps one namespace per carrier account (message ids are only unique
+/// within one SMSC) and must find an entry by every key [`crate::msgid::index_keys`] yields for
+/// its message_id. Finalised entries are kept (for duplicate detection) until
+/// [`CorrelationStore::purge_finalised`] removes them.
+pub trait CorrelationStore {
+    /// Records a submit. A second submit with the same `message_id` on the same account (an
+    /// SMSC reusing ids) replaces the first.
+    fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant);
+
+    /// Every entry of `account` indexed under `key`, pending or finalised.
+    fn find_by_key(&self, account: &str, key: &IdKey) -> Vec<Pending>;
+
+    /// Marks the entry with exactly this `message_id` as finalised. Returns `false` if there is
+    /// no such entry.
+    fn finalise(
+        &mut self,
+        account: &str,
+        message_id: &str,
+        state: MessageState,
+        now: Instant,
+    ) -> bool;
+
+    /// Removes and returns the entry with exactly this `message_id`.
+    fn take_by_id(&mut self, account: &str, message_id: &str) -> Option<Pending>;
+
+    /// Removes entries finalised at or before `finalised_before`; returns how many.
+    fn purge_finalised(&mut self, finalised_before: Instant) -> usize;
+
+    /// Number of entries, pending and finalised.
+    fn len(&self) -> usize;
+
+    /// Whether [`CorrelationStore::len`] is 0.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An in-memory [`CorrelationStore`]. Lost on restart; entries for which no receipt ever comes
+/// stay until [`CorrelationStore::take_by_id`] removes them.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    accounts: HashMap<String, Table>,
+    /// Finalisation order, so purging does not scan every entry.
+    finalised: VecDeque<(Instant, String, String)>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    entries: HashMap<String, Pending>,
+    index: HashMap<IdKey, Vec<String>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl CorrelationStore for MemoryStore {
+    fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant) {
+        if !self.accounts.contains_key(account) {
+            self.accounts.insert(account.to_owned(), Table::default());
+        }
+        let table = self.accounts.get_mut(account).expect("inserted above");
+        let pending = Pending {
+            message_id: message_id.to_owned(),
+            tag,
+            submitted_at: now,
+            final_state: None,
+            finalised_at: None,
+        };
+        if table
+            .entries
+            .insert(message_id.to_owned(), pending)
+            .is_none()
+        {
+            for key in index_keys(message_id) {
+                table
+                    .index
+                    .entry(key)
+                    .or_default()
+                    .push(message_id.to_owned());
+            }
+        }
+    }
+
+    fn find_by_key(&self, account: &str, key: &IdKey) -> Vec<Pending> {
+        let Some(table) = self.accounts.get(account) else {
+            return Vec::new();
+        };
+        table
+            .index
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| table.entries.get(id).cloned())
+            .collect()
+    }
+
+    fn finalise(
+        &mut self,
+        account: &str,
+        message_id: &str,
+        state: MessageState,
+        now: Instant,
+    ) -> bool {
+        let Some(entry) = self
+            .accounts
+            .get_mut(account)
+            .and_then(|t| t.entries.get_mut(message_id))
+        else {
+            return false;
+        };
+        entry.final_state = Some(state);
+        entry.finalised_at = Some(now);
+        self.finalised
+            .push_back((now, account.to_owned(), message_id.to_owned()));
+        true
+    }
+
+    fn take_by_id(&mut self, account: &str, message_id: &str) -> Option<Pending> {
+        let table = self.accounts.get_mut(account)?;
+        let pending = table.entries.remove(message_id)?;
+        for key in index_keys(message_id) {
+            if let Some(ids) = table.index.get_mut(&key) {
+                ids.retain(|id| id != message_id);
+                if ids.is_empty() {
+                    table.index.remove(&key);
+                }
+            }
+        }
+        if table.entries.is_empty() {
+            self.accounts.remove(account);
+        }
+        Some(pending)
+    }
+
+    fn purge_finalised(&mut self, finalised_before: Instant) -> usize {
+        let mut purged = 0;
+        while let Some((at, ..)) = self.finalised.front() {
+            if *at > finalised_before {
+                break;
+            }
+            let (at, account, message_id) = self.finalised.pop_front().expect("front exists");
+            // The entry may have been taken or replaced by a newer submit since.
+            let still_that_entry = self
+                .accounts
+                .get(&account)
+                .and_then(|t| t.entries.get(&message_id))
+                .is_some_and(|p| p.finalised_at == Some(at));
+            if still_that_entry {
+                self.take_by_id(&account, &message_id);
+                purged += 1;
+            }
+        }
+        purged
+    }
+
+    fn len(&self) -> usize {
+        self.accounts.values().map(|t| t.entries.len()).sum()
+    }
+}
+
+/// [`Correlator`] settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrelatorConfig {
+    early_capacity: usize,
+    early_timeout: Duration,
+    learn_after: u32,
+    finalised_retention: Duration,
+}
+
+impl Default for CorrelatorConfig {
+    fn default() -> Self {
+        Self {
+            early_capacity: 10_000,
+            early_timeout: Duration::from_secs(30),
+            learn_after: 2,
+            finalised_retention: Duration::from_secs(60),
+        }
+    }
+}
+
+impl CorrelatorConfig {
+    /// Default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many receipts may wait for their submit_sm_resp at once, over all accounts.
+    ///
+    /// Default 10 000. When full, the oldest held receipt is reported as
+    /// [`UnmatchedReason::Evicted`]. 0 turns holding off: a receipt without a match is
+    /// reported unmatched at once.
+    pub fn early_capacity(&mut self, value: usize) -> &mut Self {
+        self.early_capacity = value;
+        self
+    }
+
+    /// How long a receipt waits for its submit_sm_resp before it is reported as
+    /// [`UnmatchedReason::Timeout`].
+    ///
+    /// Default 30 s: the race is usually milliseconds, but a resp can take up to the
+    /// response timeout of the TX session. Longer also catches receipts for submits that are
+    /// recorded late (after a restart), at the cost of buffer space.
+    pub fn early_timeout(&mut self, value: Duration) -> &mut Self {
+        self.early_timeout = value;
+        self
+    }
+
+    /// How many matches settle an account's id relationship (see [`IdNormaliser`]). Default 2.
+    pub fn learn_after(&mut self, value: u32) -> &mut Self {
+        self.learn_after = value;
+        self
+    }
+
+    /// How long a finalised submit is kept so that a repeated final receipt is recognised as
+    /// [`Outcome::Duplicate`]. Default 60 s, which covers an SMSC resending a deliver_sm whose
+    /// deliver_sm_resp it did not see. Memory grows with rate × retention; a duplicate arriving
+    /// later is reported as unmatched instead.
+    pub fn finalised_retention(&mut self, value: Duration) -> &mut Self {
+        self.finalised_retention = value;
+        self
+    }
+}
+
+/// Counts of what happened to receipts; they only grow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Receipts matched to a submit (including early ones matched later).
+    pub matched: u64,
+    /// Receipts that arrived before their submit was recorded and were held.
+    pub early: u64,
+    /// Receipts for a submit whose final receipt had already been matched.
+    pub duplicate: u64,
+    /// Receipts reported as [`Unmatched`], for any reason (so including `evicted`).
+    pub unmatched: u64,
+    /// Held receipts pushed out because the early buffer was full.
+    pub evicted: u64,
+}
+
+/// A receipt matched to its submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// The submit's message_id, as the submit_sm_resp gave it.
+    pub message_id: String,
+    /// The caller's tag for the submit.
+    pub tag: u64,
+    /// When the submit was recorded.
+    pub submitted_at: Instant,
+    /// When the receipt was handed to the correlator.
+    pub received_at: Instant,
+    /// Whether the receipt was held waiting for its submit_sm_resp.
+    pub was_early: bool,
+    /// The receipt.
+    pub receipt: Receipt,
+}
+
+/// Why a receipt could not be matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnmatchedReason {
+    /// No submit was recorded within the early timeout.
+    Timeout,
+    /// The early buffer was full (or disabled) and this was its oldest receipt.
+    Evicted,
+    /// The receipt has no id to match on.
+    NoId,
+}
+
+/// A receipt that could not be matched to any submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmatched {
+    /// The carrier account the receipt arrived on.
+    pub account: String,
+    /// When the receipt was handed to the correlator.
+    pub received_at: Instant,
+    /// Why it is reported.
+    pub reason: UnmatchedReason,
+    /// The receipt.
+    pub receipt: Receipt,
+}
+
+/// What became of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Matched to a submit. If the receipt was final, the submit is finalised; if not, it
+    /// stays pending so the final receipt still matches.
+    Matched(Matched),
+    /// The submit's final receipt had already been matched.
+    Duplicate(Matched),
+    /// Held until the submit is recorded ([`Correlator::record_submit`] then returns it as
+    /// matched) or the timeout passes ([`Correlator::poll_expired`] returns it). Holding it
+    /// may have pushed out the oldest held receipt, which is returned here.
+    Early {
+        /// The receipt pushed out of the full buffer, if any.
+        evicted: Option<Unmatched>,
+    },
+    /// Not matched, and not held.
+    Unmatched(Unmatched),
+}
+
+struct EarlyEntry {
+    account: String,
+    receipt: Receipt,
+    received_at: Instant,
+    deadline: Instant,
+    keys: Vec<IdKey>,
+}
+
+struct Found {
+    pending: Pending,
+    source: IdSource,
+    pair: ReadingPair,
+    receipt_id: String,
+}
+
+/// Matches receipts to submits, per carrier account. See the [module docs](self).
+///
+/// `now` must not go backwards between calls (an [`Instant`] from one clock does not).
+pub struct Correlator<S: CorrelationStore> {
+    store: S,
+    config: CorrelatorConfig,
+    normalisers: HashMap<String, IdNormaliser>,
+    /// Held receipts by arrival; with a fixed timeout, arrival order is deadline order.
+    early: BTreeMap<u64, EarlyEntry>,
+    early_index: HashMap<String, HashMap<IdKey, Vec<u64>>>,
+    next_seq: u64,
+    counters: Counters,
+}
+
+impl<S: CorrelationStore + std::fmt::Debug> std::fmt::Debug for Correlator<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Correlator")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .field("early", &self.early.len())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ids of a receipt, TLV first (smpp34.md §9.3: "Prefer receipted_message_id"); the text
+/// id is still tried when the TLV finds nothing, in case one of them is garbage.
+fn receipt_ids(receipt: &Receipt) -> impl Iterator<Item = (IdSource, &str)> {
+    let tlv = receipt.id_tlv.as_deref();
+    let text = receipt.id_text.as_deref().filter(|t| Some(*t) != tlv);
+    tlv.map(|id| (IdSource::Tlv, id))
+        .into_iter()
+        .chain(text.map(|id| (IdSource::Text, id)))
+}
+
+impl<S: CorrelationStore> Correlator<S> {
+    /// A correlator over `store`.
+    pub fn new(store: S, config: CorrelatorConfig) -> Self {
+        Self {
+            store,
+            config,
+            normalisers: HashMap::new(),
+            early: BTreeMap::new(),
+            early_index: HashMap::new(),
+            next_seq: 0,
+            counters: Counters::default(),
+        }
+    }
+
+    /// Records a submit: `message_id` from its submit_sm_resp, `tag` the caller's reference.
+    ///
+    /// Returns the outcomes of held receipts that this submit matches (usually none), in
+    /// arrival order.
+    pub fn record_submit(
+        &mut self,
+        account: &str,
+        message_id: &str,
+        tag: u64,
+        now: Instant,
+    ) -> Vec<Outcome> {
+        self.store.insert_submitted(account, message_id, tag, now);
+        let Some(index) = self.early_index.get(account) else {
+            return Vec::new();
+        };
+        let mut seqs: Vec<u64> = index_keys(message_id)
+            .filter_map(|key| index.get(&key))
+            .flatten()
+            .copied()
+            .collect();
+        if seqs.is_empty() {
+            return Vec::new();
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+
+        let mut pending = Pending {
+            message_id: message_id.to_owned(),
+            tag,
+            submitted_at: now,
+            final_state: None,
+            finalised_at: None,
+        };
+        let mut outcomes = Vec::new();
+        for seq in seqs {
+            let entry = &self.early[&seq];
+            let normaliser = self.normalisers.get(account);
+            let relation = receipt_ids(&entry.receipt).find_map(|(source, rid)| {
+                pairs(normaliser, source)
+                    .find(|pair| pair.relates(message_id, rid))
+                    .map(|pair| (source, pair, rid.to_owned()))
+            });
+            let Some((source, pair, receipt_id)) = relation else {
+                continue;
+            };
+            let entry = self.remove_early(seq);
+            let found = Found {
+                pending: pending.clone(),
+                source,
+                pair,
+                receipt_id,
+            };
+            let outcome = self.apply(account, found, entry.receipt, entry.received_at, true, now);
+            if let Outcome::Matched(m) = &outcome {
+                if m.receipt.is_final {
+                    pending.final_state = Some(m.receipt.state);
+                    pending.finalised_at = Some(now);
+                }
+            }
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Matches a receipt that arrived on `account` at `now`.
+    ///
+    /// The caller hands the outcome on (to the application or a durable queue) before
+    /// answering the deliver_sm. Note that an [`Outcome::Early`] receipt is held in memory
+    /// only.
+    pub fn handle_receipt(&mut self, account: &str, receipt: Receipt, now: Instant) -> Outcome {
+        if receipt_ids(&receipt).next().is_none() {
+            self.counters.unmatched += 1;
+            return Outcome::Unmatched(Unmatched {
+                account: account.to_owned(),
+                received_at: now,
+                reason: UnmatchedReason::NoId,
+                receipt,
+            });
+        }
+        match self.find_match(account, &receipt) {
+            Some(found) => self.apply(account, found, receipt, now, false, now),
+            None => self.hold(account, receipt, now),
+        }
+    }
+
+    /// Reports held receipts whose timeout has passed as [`UnmatchedReason::Timeout`], oldest
+    /// first, and purges finalised submits older than the retention.
+    ///
+    /// Call it at [`Correlator::next_timeout`], or periodically.
+    pub fn poll_expired(&mut self, now: Instant) -> Vec<Unmatched> {
+        let mut expired = Vec::new();
+        while let Some((&seq, entry)) = self.early.first_key_value() {
+            if entry.deadline > now {
+                break;
+            }
+            let entry = self.remove_early(seq);
+            self.counters.unmatched += 1;
+            expired.push(Unmatched {
+                account: entry.account,
+                received_at: entry.received_at,
+                reason: UnmatchedReason::Timeout,
+                receipt: entry.receipt,
+            });
+        }
+        if let Some(before) = now.checked_sub(self.config.finalised_retention) {
+            self.store.purge_finalised(before);
+        }
+        expired
+    }
+
+    /// When the oldest held receipt times out, if any receipt is held.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        self.early.first_key_value().map(|(_, e)| e.deadline)
+    }
+
+    /// How many receipts are held waiting for their submit_sm_resp.
+    pub fn early_len(&self) -> usize {
+        self.early.len()
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// What has been learned about an account's ids, if it has seen a receipt.
+    pub fn normaliser(&self, account: &str) -> Option<&IdNormaliser> {
+        self.normalisers.get(account)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, mutably (for example to remove submits that will never get a receipt).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CorrelatorConfig {
+        &self.config
+    }
+
+    fn find_match(&self, account: &str, receipt: &Receipt) -> Option<Found> {
+        let normaliser = self.normalisers.get(account);
+        for (source, receipt_id) in receipt_ids(receipt) {
+            for pair in pairs(normaliser, source) {
+                let Some(key) = read(receipt_id, pair.receipt) else {
+                    continue;
+                };
+                let best = self
+                    .store
+                    .find_by_key(account, &key)
+                    .into_iter()
+                    .filter(|p| read(&p.message_id, pair.submit).as_ref() == Some(&key))
+                    // An id reused by the SMSC: the pending submit, then the oldest.
+                    .min_by_key(|p| (p.final_state.is_some(), p.submitted_at));
+                if let Some(pending) = best {
+                    return Some(Found {
+                        pending,
+                        source,
+                        pair,
+                        receipt_id: receipt_id.to_owned(),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    fn apply(
+        &mut self,
+        account: &str,
+        found: Found,
+        receipt: Receipt,
+        received_at: Instant,
+        was_early: bool,
+        now: Instant,
+    ) -> Outcome {
+        let Found {
+            pending,
+            source,
+            pair,
+            receipt_id,
+        } = found;
+        let already_final = pending.final_state.is_some();
+        let matched = Matched {
+            message_id: pending.message_id,
+            tag: pending.tag,
+            submitted_at: pending.submitted_at,
+            received_at,
+            was_early,
+            receipt,
+        };
+        if already_final {
+            self.counters.duplicate += 1;
+            return Outcome::Duplicate(matched);
+        }
+        if !self.normalisers.contains_key(account) {
+            self.normalisers.insert(
+                account.to_owned(),
+                IdNormaliser::new(self.config.learn_after),
+            );
+        }
+        self.normalisers
+            .get_mut(account)
+            .expect("inserted above")
+            .observe(source, pair, &matched.message_id, &receipt_id);
+        if matched.receipt.is_final {
+            self.store
+                .finalise(account, &matched.message_id, matched.receipt.state, now);
+        }
+        self.counters.matched += 1;
+        Outcome::Matched(matched)
+    }
+
+    fn hold(&mut self, account: &str, receipt: Receipt, now: Instant) -> Outcome {
+        if self.config.early_capacity == 0 {
+            self.counters.unmatched += 1;
+            self.counters.evicted += 1;
+            return Outcome::Unmatched(Unmatched {
+                account: account.to_owned(),
+                received_at: now,
+                reason: UnmatchedReason::Evicted,
+                receipt,
+            });
+        }
+        let evicted = if self.early.len() >= self.config.early_capacity {
+            let (&oldest, _) = self
+                .early
+                .first_key_value()
+                .expect("capacity is at least 1");
+            let entry = self.remove_early(oldest);
+            self.counters.unmatched += 1;
+            self.counters.evicted += 1;
+            Some(Unmatched {
+                account: entry.account,
+                received_at: entry.received_at,
+                reason: UnmatchedReason::Evicted,
+                receipt: entry.receipt,
+            })
+        } else {
+            None
+        };
+
+        let mut keys: Vec<IdKey> = receipt_ids(&receipt)
+            .flat_map(|(_, id)| index_keys(id))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let index = match self.early_index.get_mut(account) {
+            Some(index) => index,
+            None => self.early_index.entry(account.to_owned()).or_default(),
+        };
+        for key in &keys {
+            index.entry(key.clone()).or_default().push(seq);
+        }
+        self.early.insert(
+            seq,
+            EarlyEntry {
+                account: account.to_owned(),
+                receipt,
+                received_at: now,
+                deadline: now + self.config.early_timeout,
+                keys,
+            },
+        );
+        self.counters.early += 1;
+        Outcome::Early { evicted }
+    }
+
+    fn remove_early(&mut self, seq: u64) -> EarlyEntry {
+        let entry = self.early.remove(&seq).expect("seq taken from the buffer");
+        if let Some(index) = self.early_index.get_mut(&entry.account) {
+            for key in &entry.keys {
+                if let Some(seqs) = index.get_mut(key) {
+                    seqs.retain(|s| *s != seq);
+                    if seqs.is_empty() {
+                        index.remove(key);
+                    }
+                }
+            }
+            if index.is_empty() {
+                self.early_index.remove(&entry.account);
+            }
+        }
+        entry
+    }
+}
+
+/// The pairs to try for `source`: the account's learned pair first, if any.
+fn pairs(normaliser: Option<&IdNormaliser>, source: IdSource) -> impl Iterator<Item = ReadingPair> {
+    pairs_after(normaliser.and_then(|n| n.learned(source)).map(|l| l.pair))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msgid::{MsgIdFormat, Reading};
+    use crate::receipt::{parse_receipt, ReceiptInput};
+    use proptest::prelude::*;
+
+    const ACCOUNT: &str = "docomo-1";
+
+    fn text_receipt(id: &str, stat: &str) -> Receipt {
+        parse_receipt(&ReceiptInput {
+            short_message: format!("id:{id} sub:001 dlvrd:001 stat:{stat} err:000 text:x")
+                .as_bytes(),
+            ..ReceiptInput::default()
+        })
+        .unwrap()
+    }
+
+    fn tlv_receipt(tlv_id: &str, text_id: &str, state: u8) -> Receipt {
+        parse_receipt(&ReceiptInput {
+            short_message: format!("id:{text_id} stat:DELIVRD").as_bytes(),
+            receipted_message_id: Some(format!("{tlv_id}\0").as_bytes()),
+            message_state: Some(state),
+            ..ReceiptInput::default()
+        })
+        .unwrap()
+    }
+
+    fn correlator() -> Correlator<MemoryStore> {
+        Correlator::new(MemoryStore::new(), CorrelatorConfig::default())
+    }
+
+    #[track_caller]
+    fn matched(outcome: Outcome) -> Matched {
+        match outcome {
+            Outcome::Matched(m) => m,
+            other => panic!("expected a match, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn matches_decimal_text_ids_to_hex_resp_ids() {
+        let t0 = Instant::now();
+        for (resp, text) in [
+            ("38601fa", "0059113978"),
+            ("18d0e03a", "0416342074"),
+            ("6aad5", "436949"),
+        ] {
+            let mut c = correlator();
+            c.record_submit(ACCOUNT, resp, 7, t0);
+            let m = matched(c.handle_receipt(ACCOUNT, text_receipt(text, "DELIVRD"), t0));
+            assert_eq!((m.tag, m.message_id.as_str()), (7, resp));
+        }
+    }
+
+    #[test]
+    fn matches_hex_text_ids_to_decimal_resp_ids() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "0059113978", 1, t0);
+        c.record_submit(ACCOUNT, "436949", 2, t0);
+        assert_eq!(
+            matched(c.handle_receipt(ACCOUNT, text_receipt("38601FA", "DELIVRD"), t0)).tag,
+            1
+        );
+        assert_eq!(
+            matched(c.handle_receipt(ACCOUNT, text_receipt("6aad5", "DELIVRD"), t0)).tag,
+            2
+        );
+    }
+
+    #[test]
+    fn prefers_the_tlv_id_over_the_text_id() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "abc", 1, t0);
+        c.record_submit(ACCOUNT, "42", 2, t0);
+        // TLV names "abc", text names "42": the TLV wins.
+        let m = matched(c.handle_receipt(ACCOUNT, tlv_receipt("ABC", "42", 2), t0));
+        assert_eq!(m.tag, 1);
+    }
+
+    #[test]
+    fn falls_back_to_the_text_id_when_the_tlv_id_matches_nothing() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "38601fa", 1, t0);
+        let m = matched(c.handle_receipt(ACCOUNT, tlv_receipt("zzz-unknown", "0059113978", 2), t0));
+        assert_eq!(m.tag, 1);
+    }
+
+    #[test]
+    fn matches_uuids_case_insensitively() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "74E02EE1-4E2F-4C55-A3C0-0C2C0A3A3B1D", 9, t0);
+        let m = matched(c.handle_receipt(
+            ACCOUNT,
+            text_receipt("74e02ee1-4e2f-4c55-a3c0-0c2c0a3a3b1d", "DELIVRD"),
+            t0,
+        ));
+        assert_eq!(m.tag, 9);
+    }
+
+    #[test]
+    fn keeps_accounts_apart() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit("kddi", "12345", 1, t0);
+        assert!(matches!(
+            c.handle_receipt(ACCOUNT, text_receipt("12345", "DELIVRD"), t0),
+            Outcome::Early { evicted: None }
+        ));
+    }
+
+    #[test]
+    fn learns_the_carrier_format_and_uses_it_for_ambiguous_ids() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        for (resp, text, tag) in [("38601fa", "0059113978", 1), ("18d0e03a", "0416342074", 2)] {
+            c.record_submit(ACCOUNT, resp, tag, t0);
+            c.handle_receipt(ACCOUNT, text_receipt(text, "DELIVRD"), t0);
+        }
+        let learned = c
+            .normaliser(ACCOUNT)
+            .unwrap()
+            .learned(IdSource::Text)
+            .unwrap();
+        assert_eq!(
+            learned.pair,
+            ReadingPair::new(Reading::Hex, Reading::Decimal)
+        );
+        assert_eq!(learned.submit_format, MsgIdFormat::HexLower);
+        assert_eq!(learned.receipt_format, MsgIdFormat::ZeroPaddedDecimal(10));
+
+        // "16" names resp "16" under the default order, but this carrier writes hex resps and
+        // decimal receipts, so it names resp "10" (0x10 = 16).
+        c.record_submit(ACCOUNT, "16", 3, t0);
+        c.record_submit(ACCOUNT, "10", 4, t0);
+        assert_eq!(
+            matched(c.handle_receipt(ACCOUNT, text_receipt("16", "DELIVRD"), t0)).tag,
+            4
+        );
+        // Other interpretations are still tried for ids the learned mapping does not explain.
+        c.record_submit(ACCOUNT, "uuid-LIKE", 5, t0);
+        assert_eq!(
+            matched(c.handle_receipt(ACCOUNT, text_receipt("UUID-like", "DELIVRD"), t0)).tag,
+            5
+        );
+    }
+
+    #[test]
+    fn keeps_the_entry_after_an_interim_receipt_so_the_final_one_matches() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "38601fa", 1, t0);
+        let m = matched(c.handle_receipt(ACCOUNT, text_receipt("0059113978", "ENROUTE"), t0));
+        assert!(!m.receipt.is_final);
+        let m = matched(c.handle_receipt(ACCOUNT, text_receipt("0059113978", "ACCEPTD"), t0));
+        assert!(!m.receipt.is_final);
+        let m = matched(c.handle_receipt(ACCOUNT, text_receipt("0059113978", "DELIVRD"), t0));
+        assert!(m.receipt.is_final);
+        assert_eq!(c.counters().matched, 3);
+    }
+
+    #[test]
+    fn detects_a_duplicate_final_receipt() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "38601fa", 1, t0);
+        matched(c.handle_receipt(ACCOUNT, text_receipt("0059113978", "DELIVRD"), t0));
+        let again = c.handle_receipt(ACCOUNT, text_receipt("0059113978", "DELIVRD"), t0);
+        let Outcome::Duplicate(d) = again else {
+            panic!("expected a duplicate, got {again:?}");
+        };
+        assert_eq!(d.tag, 1);
+        assert_eq!(c.counters().duplicate, 1);
+        assert_eq!(c.counters().matched, 1);
+    }
+
+    #[test]
+    fn forgets_finalised_submits_after_the_retention() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.record_submit(ACCOUNT, "1", 1, t0);
+        matched(c.handle_receipt(ACCOUNT, text_receipt("1", "DELIVRD"), t0));
+        assert_eq!(c.store().len(), 1);
+        c.poll_expired(t0 + Duration::from_secs(59));
+        assert_eq!(c.store().len(), 1);
+        c.poll_expired(t0 + Duration::from_secs(60));
+        assert_eq!(c.store().len(), 0);
+    }
+
+    #[test]
+    fn matches_a_receipt_that_arrives_before_its_resp_when_the_resp_is_recorded() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        let outcome = c.handle_receipt(ACCOUNT, text_receipt("0059113978", "DELIVRD"), t0);
+        assert_eq!(outcome, Outcome::Early { evicted: None });
+        assert_eq!(c.early_len(), 1);
+        assert_eq!(c.next_timeout(), Some(t0 + Duration::from_secs(30)));
+
+        // Unrelated submits leave it waiting.
+        assert!(c.record_submit(ACCOUNT, "1", 1, t0).is_empty());
+        let t1 = t0 + Duration::from_millis(5);
+        let outcomes = c.record_submit(ACCOUNT, "38601fa", 2, t1);
+        assert_eq!(outcomes.len(), 1);
+        let m = matched(outcomes.into_iter().next().unwrap());
+        assert_eq!(
+            (m.tag, m.was_early, m.received_at, m.submitted_at),
+            (2, true, t0, t1)
+        );
+        assert_eq!(c.early_len(), 0);
+        assert_eq!(c.next_timeout(), None);
+        let counters = c.counters();
+        assert_eq!(
+            (counters.early, counters.matched, counters.unmatched),
+            (1, 1, 0)
+        );
+        // The submit is finalised: a repeat is a duplicate.
+        assert!(matches!(
+            c.handle_receipt(ACCOUNT, text_receipt("59113978", "DELIVRD"), t1),
+            Outcome::Duplicate(_)
+        ));
+    }
+
+    #[test]
+    fn matches_an_interim_and_a_final_early_receipt_in_arrival_order() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        c.handle_receipt(ACCOUNT, text_receipt("436949", "ENROUTE"), t0);
+        c.handle_receipt(ACCOUNT, text_receipt("436949", "DELIVRD"), t0);
+        c.handle_receipt(ACCOUNT, text_receipt("436949", "DELIVRD"), t0);
+        let outcomes = c.record_submit(ACCOUNT, "6aad5", 3, t0);
+        assert_eq!(outcomes.len(), 3);
+        assert!(
+            matches!(&outcomes[0], Outcome::Matched(m) if m.receipt.state == MessageState::ENROUTE)
+        );
+        assert!(
+            matches!(&outcomes[1], Outcome::Matched(m) if m.receipt.state == MessageState::DELIVERED)
+        );
+        assert!(matches!(&outcomes[2], Outcome::Duplicate(m) if m.tag == 3));
+    }
+
+    #[test]
+    fn reports_an_unmatched_receipt_after_the_timeout() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::new();
+        config.early_timeout(Duration::from_secs(10));
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        c.handle_receipt(ACCOUNT, text_receipt("999", "DELIVRD"), t0);
+        c.handle_receipt(
+            ACCOUNT,
+            text_receipt("998", "DELIVRD"),
+            t0 + Duration::from_secs(1),
+        );
+
+        assert!(c.poll_expired(t0 + Duration::from_millis(9_999)).is_empty());
+        let expired = c.poll_expired(t0 + Duration::from_secs(10));
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].reason, UnmatchedReason::Timeout);
+        assert_eq!(expired[0].account, ACCOUNT);
+        assert_eq!(expired[0].receipt.id_text.as_deref(), Some("999"));
+        assert_eq!(c.next_timeout(), Some(t0 + Duration::from_secs(11)));
+        assert_eq!(c.counters().unmatched, 1);
+
+        // A resp recorded after the timeout no longer finds it.
+        assert!(c
+            .record_submit(ACCOUNT, "999", 1, t0 + Duration::from_secs(10))
+            .is_empty());
+        let expired = c.poll_expired(t0 + Duration::from_secs(11));
+        assert_eq!(expired.len(), 1);
+        assert_eq!(c.early_len(), 0);
+        assert_eq!(c.counters().unmatched, 2);
+    }
+
+    #[test]
+    fn evicts_the_oldest_held_receipt_when_the_buffer_is_full_and_counts_it() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::new();
+        config.early_capacity(2);
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        assert_eq!(
+            c.handle_receipt(ACCOUNT, text_receipt("1", "DELIVRD"), t0),
+            Outcome::Early { evicted: None }
+        );
+        assert_eq!(
+            c.handle_receipt(ACCOUNT, text_receipt("2", "DELIVRD"), t0),
+            Outcome::Early { evicted: None }
+        );
+        let Outcome::Early {
+            evicted: Some(evicted),
+        } = c.handle_receipt(ACCOUNT, text_receipt("3", "DELIVRD"), t0)
+        else {
+            panic!("expected an eviction");
+        };
+        assert_eq!(evicted.reason, UnmatchedReason::Evicted);
+        assert_eq!(evicted.receipt.id_text.as_deref(), Some("1"));
+        assert_eq!(c.early_len(), 2);
+        let counters = c.counters();
+        assert_eq!(
+            (counters.early, counters.evicted, counters.unmatched),
+            (3, 1, 1)
+        );
+        // The evicted one no longer matches; the others still do.
+        assert!(c.record_submit(ACCOUNT, "1", 1, t0).is_empty());
+        assert_eq!(c.record_submit(ACCOUNT, "3", 3, t0).len(), 1);
+    }
+
+    #[test]
+    fn reports_at_once_when_holding_is_disabled() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::new();
+        config.early_capacity(0);
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        let outcome = c.handle_receipt(ACCOUNT, text_receipt("1", "DELIVRD"), t0);
+        assert!(matches!(outcome, Outcome::Unmatched(u) if u.reason == UnmatchedReason::Evicted));
+        assert_eq!(c.counters().unmatched, 1);
+    }
+
+    #[test]
+    fn reports_a_receipt_without_an_id_as_unmatched() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        let mut receipt = text_receipt("1", "DELIVRD");
+        receipt.id_text = None;
+        let outcome = c.handle_receipt(ACCOUNT, receipt, t0);
+        assert!(matches!(outcome, Outcome::Unmatched(u) if u.reason == UnmatchedReason::NoId));
+    }
+
+    #[test]
+    fn memory_store_takes_entries_out_of_every_index() {
+        let t0 = Instant::now();
+        let mut s = MemoryStore::new();
+        s.insert_submitted(ACCOUNT, "0059113978", 1, t0);
+        assert_eq!(s.find_by_key(ACCOUNT, &IdKey::Number(59113978)).len(), 1);
+        assert_eq!(s.find_by_key(ACCOUNT, &IdKey::Number(0x59113978)).len(), 1);
+        assert_eq!(s.take_by_id(ACCOUNT, "0059113978").map(|p| p.tag), Some(1));
+        assert!(s.find_by_key(ACCOUNT, &IdKey::Number(59113978)).is_empty());
+        assert!(s
+            .find_by_key(ACCOUNT, &IdKey::Text("0059113978".into()))
+            .is_empty());
+        assert!(s.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_receipt_ids_correlate_with_hex_resp_ids(id in any::<u64>(), pad in 0usize..6, upper in any::<bool>()) {
+            let t0 = Instant::now();
+            let mut c = correlator();
+            let resp = if upper { format!("{id:X}") } else { format!("{id:x}") };
+            c.record_submit(ACCOUNT, &resp, id, t0);
+            let text_id = format!("{}{id}", "0".repeat(pad));
+            let m = matched(c.handle_receipt(ACCOUNT, text_receipt(&text_id, "DELIVRD"), t0));
+            prop_assert_eq!(m.tag, id);
+        }
+
+        #[test]
+        fn hex_receipt_ids_correlate_with_decimal_resp_ids(id in any::<u64>(), pad in 0usize..6) {
+            let t0 = Instant::now();
+            let mut c = correlator();
+            c.record_submit(ACCOUNT, &format!("{}{id}", "0".repeat(pad)), id, t0);
+            let m = matched(c.handle_receipt(ACCOUNT, text_receipt(&format!("{id:x}"), "DELIVRD"), t0));
+            prop_assert_eq!(m.tag, id);
+        }
+
+        #[test]
+        fn early_decimal_receipts_correlate_with_later_hex_resps(id in any::<u64>()) {
+            let t0 = Instant::now();
+            let mut c = correlator();
+            let held = c.handle_receipt(ACCOUNT, text_receipt(&format!("{id:010}"), "DELIVRD"), t0);
+            prop_assert_eq!(held, Outcome::Early { evicted: None });
+            let outcomes = c.record_submit(ACCOUNT, &format!("{id:x}"), id, t0);
+            prop_assert_eq!(outcomes.len(), 1);
+            prop_assert_eq!(matched(outcomes.into_iter().next().unwrap()).tag, id);
+        }
+
+        /// With many submits pending, once the carrier's format is learned every receipt finds
+        /// its own submit, even when its decimal form is also some other submit's hex form.
+        #[test]
+        fn every_receipt_finds_its_own_submit_once_learned(ids in prop::collection::hash_set(any::<u32>(), 3..40)) {
+            let t0 = Instant::now();
+            let mut c = correlator();
+            for &id in &ids {
+                c.record_submit(ACCOUNT, &format!("{id:x}"), id.into(), t0);
+            }
+            // Teach the format with two ids that only relate as hex → decimal.
+            for (tag, resp, text) in [(u64::MAX, "38601fa", "0059113978"), (u64::MAX - 1, "18d0e03a", "0416342074")] {
+                c.record_submit(ACCOUNT, resp, tag, t0);
+                prop_assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt(text, "DELIVRD"), t0)).tag, tag);
+            }
+            for &id in &ids {
+                let m = matched(c.handle_receipt(ACCOUNT, text_receipt(&id.to_string(), "DELIVRD"), t0));
+                prop_assert_eq!(m.tag, u64::from(id));
+            }
+        }
+    }
+}
