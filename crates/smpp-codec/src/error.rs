@@ -67,6 +67,8 @@ pub enum Problem {
     },
     /// command_length below 16 or above the configured maximum (smpp34.md §2).
     CommandLength {
+        /// The command_length read (0 when fewer than 4 octets were there).
+        length: u32,
         /// The configured maximum.
         max: u32,
     },
@@ -218,9 +220,8 @@ impl DecodeError {
             Problem::Incomplete { have, need } => {
                 format!("incomplete PDU: have {have} octets, need {need}")
             }
-            Problem::CommandLength { max } => {
-                let len = self.header.map_or(0, |h| h.command_length);
-                format!("command_length {len} is outside 16..={max}; framing is lost")
+            Problem::CommandLength { length, max } => {
+                format!("command_length {length} is outside 16..={max}; framing is lost")
             }
             Problem::TrailingData { extra } => {
                 format!("{pdu}: {extra} octets follow the command_length of the PDU")
@@ -323,7 +324,13 @@ mod tests {
 
     #[test]
     fn bad_length_closes_with_generic_nack() {
-        let e = DecodeError::new(None, Problem::CommandLength { max: 100 });
+        let e = DecodeError::new(
+            None,
+            Problem::CommandLength {
+                length: 101,
+                max: 100,
+            },
+        );
         let r = e.reply().unwrap();
         assert_eq!(r.command_id, CommandId::GENERIC_NACK);
         assert_eq!(r.command_status, CommandStatus::ESME_RINVCMDLEN);

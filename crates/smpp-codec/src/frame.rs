@@ -64,6 +64,7 @@ impl Framer {
             return Err(DecodeError::new(
                 header,
                 Problem::CommandLength {
+                    length: len,
                     max: self.max_command_length,
                 },
             ));

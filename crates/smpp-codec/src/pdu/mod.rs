@@ -347,36 +347,31 @@ impl Pdu {
         Self::decode_with(frame, DecodeOptions::TOLERANT)
     }
 
-    /// Decodes one whole PDU with the given options.
+    /// Decodes one whole PDU with the given options. command_length is checked against
+    /// 16..=[`crate::Framer::DEFAULT_MAX_COMMAND_LENGTH`]; frame with a [`crate::Framer`] to use
+    /// another maximum.
     pub fn decode_with(frame: Bytes, opts: DecodeOptions) -> Result<Pdu, DecodeError> {
-        let Some(header) = Header::peek(&frame) else {
-            let need = Header::peek_length(&frame).map_or(HEADER_LEN, |n| n as usize);
-            return Err(if need < HEADER_LEN {
-                DecodeError::new(None, Problem::CommandLength { max: u32::MAX })
-            } else {
-                DecodeError::new(
-                    None,
-                    Problem::Incomplete {
-                        have: frame.len(),
-                        need,
-                    },
-                )
-            });
-        };
-        let err = |problem| DecodeError::new(Some(header), problem);
-        let len = header.command_length as usize;
-        if len < HEADER_LEN {
-            return Err(err(Problem::CommandLength { max: u32::MAX }));
-        }
-        if frame.len() < len {
+        const MAX: u32 = crate::Framer::DEFAULT_MAX_COMMAND_LENGTH;
+        let header = Header::peek(&frame);
+        let err = |problem| DecodeError::new(header, problem);
+        let Some(length) = Header::peek_length(&frame) else {
             return Err(err(Problem::Incomplete {
                 have: frame.len(),
-                need: len,
+                need: HEADER_LEN,
             }));
+        };
+        if !(HEADER_LEN as u32..=MAX).contains(&length) {
+            return Err(err(Problem::CommandLength { length, max: MAX }));
         }
-        if frame.len() > len {
+        let (Some(header), true) = (header, frame.len() >= length as usize) else {
+            return Err(err(Problem::Incomplete {
+                have: frame.len(),
+                need: length as usize,
+            }));
+        };
+        if frame.len() > length as usize {
             return Err(err(Problem::TrailingData {
-                extra: frame.len() - len,
+                extra: frame.len() - length as usize,
             }));
         }
         decode_frame(header, &frame, opts).map_err(err)
