@@ -14,10 +14,7 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 /// Parses hex text; the error names the offending character and its position.
 pub(crate) fn from_hex(text: &str) -> Result<Vec<u8>, String> {
     let text = text.trim();
-    let text = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
+    let text = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or(text);
     let mut out = Vec::with_capacity(text.len() / 2);
     let mut high: Option<u8> = None;
     for (pos, c) in text.char_indices() {

@@ -173,9 +173,7 @@ impl FieldSource for JsonSource {
             Some(Value::String(s)) => Ok(Some(Bytes::copy_from_slice(s.as_bytes()))),
             Some(Value::Object(o)) if o.contains_key("hex") => {
                 let h = o["hex"].as_str().unwrap_or_default();
-                from_hex(h)
-                    .map(|b| Some(b.into()))
-                    .map_err(|e| BuildError::new(name, e))
+                from_hex(h).map(|b| Some(b.into())).map_err(|e| BuildError::new(name, e))
             }
             Some(v) => Err(BuildError::new(name, format!("expected a string, got {v}"))),
         }
@@ -185,13 +183,10 @@ impl FieldSource for JsonSource {
         let name = self.name(field);
         match self.take(field) {
             None => Ok(None),
-            Some(Value::String(s)) => from_hex(s)
-                .map(|b| Some(b.into()))
-                .map_err(|e| BuildError::new(name, e)),
-            Some(v) => Err(BuildError::new(
-                name,
-                format!("expected a hex string, got {v}"),
-            )),
+            Some(Value::String(s)) => {
+                from_hex(s).map(|b| Some(b.into())).map_err(|e| BuildError::new(name, e))
+            }
+            Some(v) => Err(BuildError::new(name, format!("expected a hex string, got {v}"))),
         }
     }
 
@@ -209,10 +204,7 @@ impl FieldSource for JsonSource {
         let mut out: Vec<Box<dyn FieldSource>> = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let Value::Object(map) = item else {
-                return Err(BuildError::new(
-                    format!("{name}[{i}]"),
-                    "expected an object",
-                ));
+                return Err(BuildError::new(format!("{name}[{i}]"), "expected an object"));
             };
             out.push(Box::new(JsonSource::new(map, format!("{name}[{i}]"))));
         }
@@ -283,13 +275,9 @@ impl FieldNames {
 fn get_u32(obj: &Map<String, Value>, key: &str) -> Result<Option<u32>, BuildError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| {
-                BuildError::new(key, format!("expected an unsigned 32-bit integer, got {v}"))
-            }),
+        Some(v) => v.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| {
+            BuildError::new(key, format!("expected an unsigned 32-bit integer, got {v}"))
+        }),
     }
 }
 
@@ -320,26 +308,22 @@ fn tlvs_of(obj: &Map<String, Value>) -> Result<Tlvs, BuildError> {
     let Some(list) = obj.get("tlvs").filter(|v| !v.is_null()) else {
         return Ok(Tlvs::new());
     };
-    let items = list
-        .as_array()
-        .ok_or_else(|| BuildError::new("tlvs", "expected a list"))?;
+    let items = list.as_array().ok_or_else(|| BuildError::new("tlvs", "expected a list"))?;
     let mut b = Tlvs::builder();
     for (i, t) in items.iter().enumerate() {
         let at = format!("tlvs[{i}]");
-        let tag = match (
-            t.get("tag").and_then(Value::as_u64),
-            t.get("name").and_then(Value::as_str),
-        ) {
-            (Some(n), _) => u16::try_from(n).map_err(|_| {
-                BuildError::new(format!("{at}.tag"), format!("{n} is not a 16-bit tag"))
-            })?,
-            (None, Some(name)) => Tag::from_name(name)
-                .ok_or_else(|| {
-                    BuildError::new(format!("{at}.name"), format!("unknown TLV {name:?}"))
-                })?
-                .get(),
-            (None, None) => return Err(BuildError::new(format!("{at}.tag"), "missing")),
-        };
+        let tag =
+            match (t.get("tag").and_then(Value::as_u64), t.get("name").and_then(Value::as_str)) {
+                (Some(n), _) => u16::try_from(n).map_err(|_| {
+                    BuildError::new(format!("{at}.tag"), format!("{n} is not a 16-bit tag"))
+                })?,
+                (None, Some(name)) => Tag::from_name(name)
+                    .ok_or_else(|| {
+                        BuildError::new(format!("{at}.name"), format!("unknown TLV {name:?}"))
+                    })?
+                    .get(),
+                (None, None) => return Err(BuildError::new(format!("{at}.tag"), "missing")),
+            };
         let hex = t.get("value_hex").and_then(Value::as_str).unwrap_or("");
         let value = from_hex(hex).map_err(|e| BuildError::new(format!("{at}.value_hex"), e))?;
         b = b
@@ -351,25 +335,17 @@ fn tlvs_of(obj: &Map<String, Value>) -> Result<Tlvs, BuildError> {
 
 /// Builds a PDU from its JSON object. command_length, if given, is ignored (recomputed).
 pub(crate) fn pdu_from_json(v: &Value) -> Result<Pdu, BuildError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| BuildError::new("(top)", "expected a JSON object"))?;
+    let obj = v.as_object().ok_or_else(|| BuildError::new("(top)", "expected a JSON object"))?;
     let command_id = command_id_of(obj)?;
     let status = command_status_of(obj)?;
     let seq = get_u32(obj, "sequence_number")?.unwrap_or(1);
-    let body_present = obj
-        .get("body_present")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
+    let body_present = obj.get("body_present").and_then(Value::as_bool).unwrap_or(true);
     let tlvs = tlvs_of(obj)?;
     let fields = match obj.get("fields") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(other) => {
-            return Err(BuildError::new(
-                "fields",
-                format!("expected an object, got {other}"),
-            ))
+            return Err(BuildError::new("fields", format!("expected an object, got {other}")))
         }
     };
     let mut src = JsonSource::new(fields.clone(), String::new());

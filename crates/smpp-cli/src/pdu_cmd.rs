@@ -66,14 +66,8 @@ pub(crate) fn run(cmd: PduCommand) -> anyhow::Result<i32> {
 
 /// Decodes one line of hex. Returns the text to print and whether it decoded.
 fn decode_one(hex: &str, strict: bool, pretty: bool) -> (String, bool) {
-    let opts = if strict {
-        DecodeOptions::STRICT
-    } else {
-        DecodeOptions::TOLERANT
-    };
-    let pdu = from_hex(hex)
-        .ok()
-        .and_then(|b| Pdu::decode_with(Bytes::from(b), opts).ok());
+    let opts = if strict { DecodeOptions::STRICT } else { DecodeOptions::TOLERANT };
+    let pdu = from_hex(hex).ok().and_then(|b| Pdu::decode_with(Bytes::from(b), opts).ok());
     match pdu {
         Some(pdu) if pretty => (pretty::render(&pdu), true),
         _ => {
@@ -103,12 +97,7 @@ fn decode(a: DecodeArgs, out: &mut impl Write) -> anyhow::Result<i32> {
 fn encode_one(text: &str) -> (String, bool) {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => {
-            return (
-                input_error_to_json(&format!("not JSON: {e}")).to_string(),
-                false,
-            )
-        }
+        Err(e) => return (input_error_to_json(&format!("not JSON: {e}")).to_string(), false),
     };
     match api::encode_json(&value) {
         Ok(hex) => (hex, true),

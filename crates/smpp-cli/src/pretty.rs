@@ -38,10 +38,7 @@ pub(crate) fn render(pdu: &Pdu) -> String {
             let typed = t
                 .as_int()
                 .map(|v| format!(" = {v}"))
-                .or_else(|| {
-                    t.as_c_str()
-                        .map(|s| format!(" = {:?}", String::from_utf8_lossy(s)))
-                })
+                .or_else(|| t.as_c_str().map(|s| format!(" = {:?}", String::from_utf8_lossy(s))))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -74,12 +71,7 @@ struct Pretty {
 
 impl Pretty {
     fn line(&mut self, name: &str, value: String) {
-        let _ = writeln!(
-            self.out,
-            "{:indent$}{name:<28} {value}",
-            "",
-            indent = self.indent
-        );
+        let _ = writeln!(self.out, "{:indent$}{name:<28} {value}", "", indent = self.indent);
     }
 }
 

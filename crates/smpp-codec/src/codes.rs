@@ -357,10 +357,7 @@ mod tests {
 
     #[test]
     fn response_id_sets_bit_31_only_for_requests_that_have_one() {
-        assert_eq!(
-            CommandId::SUBMIT_SM.response_id(),
-            Some(CommandId::SUBMIT_SM_RESP)
-        );
+        assert_eq!(CommandId::SUBMIT_SM.response_id(), Some(CommandId::SUBMIT_SM_RESP));
         assert_eq!(CommandId::OUTBIND.response_id(), None);
         assert_eq!(CommandId::ALERT_NOTIFICATION.response_id(), None);
         assert_eq!(CommandId::GENERIC_NACK.response_id(), None);

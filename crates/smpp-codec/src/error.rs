@@ -94,6 +94,17 @@ pub enum Problem {
         /// The field's status (smpp34.md §5 field → status mapping).
         status: CommandStatus,
     },
+    /// A C-Octet String longer than its field allows (the maximum excludes the NUL).
+    FieldTooLong {
+        /// The spec's field name.
+        field: &'static str,
+        /// Characters found before the NUL.
+        len: usize,
+        /// Most characters the field holds.
+        max: usize,
+        /// The field's status.
+        status: CommandStatus,
+    },
     /// The TLV area cannot be parsed: a length runs past the PDU, or 1-3 stray octets.
     TlvStream {
         /// Why.
@@ -159,7 +170,9 @@ impl DecodeError {
             | Problem::TrailingData { .. }
             | Problem::Truncated { .. } => CommandStatus::ESME_RINVCMDLEN,
             Problem::UnknownCommandId => CommandStatus::ESME_RINVCMDID,
-            Problem::Field { status, .. } | Problem::Strict { status, .. } => *status,
+            Problem::Field { status, .. }
+            | Problem::FieldTooLong { status, .. }
+            | Problem::Strict { status, .. } => *status,
             Problem::TlvStream { .. } => CommandStatus::ESME_RINVOPTPARSTREAM,
             Problem::TlvLength { .. } => CommandStatus::ESME_RINVPARLEN,
             Problem::TlvNotAllowed { .. } => CommandStatus::ESME_ROPTPARNOTALLWD,
@@ -180,11 +193,7 @@ impl DecodeError {
     pub fn reply(&self) -> Option<Reply> {
         let sequence_number = self.header.map_or(0, |h| h.sequence_number);
         let nack = |command_status| {
-            Some(Reply {
-                command_id: CommandId::GENERIC_NACK,
-                command_status,
-                sequence_number,
-            })
+            Some(Reply { command_id: CommandId::GENERIC_NACK, command_status, sequence_number })
         };
         let status = self.command_status();
         match &self.problem {
@@ -199,11 +208,9 @@ impl DecodeError {
                     // §8.3: a body shorter than its fields means the length is wrong for this
                     // PDU; answered with generic_nack like any other length error.
                     (Problem::Truncated { .. } | Problem::TrailingData { .. }, _) => nack(status),
-                    (_, Some(resp)) => Some(Reply {
-                        command_id: resp,
-                        command_status: status,
-                        sequence_number,
-                    }),
+                    (_, Some(resp)) => {
+                        Some(Reply { command_id: resp, command_status: status, sequence_number })
+                    }
                     // outbind and alert_notification have no response of their own.
                     (_, None) => nack(status),
                 }
@@ -212,10 +219,8 @@ impl DecodeError {
     }
 
     fn describe(&self) -> String {
-        let pdu = self
-            .header
-            .map(|h| h.command_id.to_string())
-            .unwrap_or_else(|| "pdu".to_string());
+        let pdu =
+            self.header.map(|h| h.command_id.to_string()).unwrap_or_else(|| "pdu".to_string());
         match &self.problem {
             Problem::Incomplete { have, need } => {
                 format!("incomplete PDU: have {have} octets, need {need}")
@@ -231,18 +236,15 @@ impl DecodeError {
                 format!("{pdu}.{field}: the body ends before this field does")
             }
             Problem::Field { field, reason, .. } => format!("{pdu}.{field}: {reason}"),
+            Problem::FieldTooLong { field, len, max, .. } => {
+                format!("{pdu}.{field}: {len} characters, at most {max} fit (plus the NUL)")
+            }
             Problem::TlvStream { reason } => format!("{pdu} TLVs: {reason}"),
             Problem::TlvLength { tag, len } => {
-                format!(
-                    "{pdu} TLV {tag} ({:#06x}): length {len} is not valid for its type",
-                    tag.0
-                )
+                format!("{pdu} TLV {tag} ({:#06x}): length {len} is not valid for its type", tag.0)
             }
             Problem::TlvNotAllowed { tag } => {
-                format!(
-                    "{pdu} TLV {tag} ({:#06x}) is not allowed on this PDU (strict)",
-                    tag.0
-                )
+                format!("{pdu} TLV {tag} ({:#06x}) is not allowed on this PDU (strict)", tag.0)
             }
             Problem::Strict { reason, .. } => format!("{pdu}: {reason} (strict)"),
         }
@@ -314,9 +316,7 @@ mod tests {
     fn errors_in_responses_are_never_answered() {
         let e = DecodeError::new(
             header(CommandId::SUBMIT_SM_RESP, 7),
-            Problem::Truncated {
-                field: "message_id",
-            },
+            Problem::Truncated { field: "message_id" },
         );
         assert_eq!(e.reply(), None);
         assert_eq!(e.then(), Then::Continue);
@@ -324,13 +324,7 @@ mod tests {
 
     #[test]
     fn bad_length_closes_with_generic_nack() {
-        let e = DecodeError::new(
-            None,
-            Problem::CommandLength {
-                length: 101,
-                max: 100,
-            },
-        );
+        let e = DecodeError::new(None, Problem::CommandLength { length: 101, max: 100 });
         let r = e.reply().unwrap();
         assert_eq!(r.command_id, CommandId::GENERIC_NACK);
         assert_eq!(r.command_status, CommandStatus::ESME_RINVCMDLEN);

@@ -26,28 +26,28 @@ pub(crate) enum Fail {
     Truncated,
     /// The field is there but wrong.
     Invalid(&'static str),
+    /// A C-Octet String with `len` characters where at most `max` fit.
+    TooLong { len: usize, max: usize },
 }
 
 impl PErr {
     fn invalid(reason: &'static str) -> nom::Err<PErr> {
-        nom::Err::Error(PErr {
-            field: "",
-            fail: Fail::Invalid(reason),
-        })
+        nom::Err::Error(PErr { field: "", fail: Fail::Invalid(reason) })
     }
     fn truncated() -> nom::Err<PErr> {
-        nom::Err::Error(PErr {
-            field: "",
-            fail: Fail::Truncated,
-        })
+        nom::Err::Error(PErr { field: "", fail: Fail::Truncated })
     }
     pub(crate) fn into_problem(self) -> crate::error::Problem {
         use crate::error::Problem;
         match self.fail {
             Fail::Truncated => Problem::Truncated { field: self.field },
-            Fail::Invalid(reason) => Problem::Field {
+            Fail::Invalid(reason) => {
+                Problem::Field { field: self.field, reason, status: status_for_field(self.field) }
+            }
+            Fail::TooLong { len, max } => Problem::FieldTooLong {
                 field: self.field,
-                reason,
+                len,
+                max,
                 status: status_for_field(self.field),
             },
         }
@@ -56,10 +56,7 @@ impl PErr {
 
 impl ParseError<In<'_>> for PErr {
     fn from_error_kind(_: In<'_>, _: ErrorKind) -> Self {
-        PErr {
-            field: "",
-            fail: Fail::Truncated,
-        }
+        PErr { field: "", fail: Fail::Truncated }
     }
     fn append(_: In<'_>, _: ErrorKind, other: Self) -> Self {
         other
@@ -88,10 +85,7 @@ pub struct BuildError {
 impl BuildError {
     /// A build error for `field`.
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self { field: field.into(), reason: reason.into() }
     }
 
     fn invalid(field: &str, e: InvalidValue) -> Self {
@@ -196,7 +190,9 @@ pub(crate) fn c_octets(i: In<'_>, max: usize) -> PResult<'_, In<'_>> {
     match i.iter().position(|&b| b == 0) {
         // smpp34.md §1: if no NUL before the PDU ends, the PDU is corrupt.
         None => Err(PErr::truncated()),
-        Some(n) if n >= max => Err(PErr::invalid("longer than the field's maximum")),
+        Some(n) if n >= max => {
+            Err(nom::Err::Error(PErr { field: "", fail: Fail::TooLong { len: n, max: max - 1 } }))
+        }
         Some(n) => Ok((&i[n + 1..], &i[..n])),
     }
 }
@@ -258,10 +254,7 @@ impl Field for ShortMessage {
         let Some(data) = i.get(..usize::from(len)) else {
             return Err(PErr::invalid("sm_length runs past the end of the PDU"));
         };
-        Ok((
-            &i[data.len()..],
-            ShortMessage::from_checked(frame.slice_ref(data)),
-        ))
+        Ok((&i[data.len()..], ShortMessage::from_checked(frame.slice_ref(data))))
     }
     fn encoded_len(&self) -> usize {
         ShortMessage::encoded_len(self)
@@ -279,10 +272,7 @@ impl Field for ShortMessage {
             if given as usize != data.len() {
                 return Err(BuildError::new(
                     "sm_length",
-                    format!(
-                        "{given} does not match the {} octets of short_message",
-                        data.len()
-                    ),
+                    format!("{given} does not match the {} octets of short_message", data.len()),
                 ));
             }
         }
@@ -359,26 +349,14 @@ mod tests {
 
     #[test]
     fn c_octets_distinguishes_truncated_from_too_long() {
-        assert_eq!(
-            c_octets(b"abc\0rest", 4).unwrap(),
-            (&b"rest"[..], &b"abc"[..])
-        );
+        assert_eq!(c_octets(b"abc\0rest", 4).unwrap(), (&b"rest"[..], &b"abc"[..]));
         let too_long = c_octets(b"abcd\0", 4).unwrap_err();
         assert!(matches!(
             too_long,
-            nom::Err::Error(PErr {
-                fail: Fail::Invalid(_),
-                ..
-            })
+            nom::Err::Error(PErr { fail: Fail::TooLong { len: 4, max: 3 }, .. })
         ));
         let truncated = c_octets(b"abc", 4).unwrap_err();
-        assert!(matches!(
-            truncated,
-            nom::Err::Error(PErr {
-                fail: Fail::Truncated,
-                ..
-            })
-        ));
+        assert!(matches!(truncated, nom::Err::Error(PErr { fail: Fail::Truncated, .. })));
     }
 
     #[test]

@@ -39,9 +39,7 @@ impl Framer {
         } else {
             max_command_length
         };
-        Self {
-            max_command_length: max,
-        }
+        Self { max_command_length: max }
     }
 
     /// The configured maximum.
@@ -63,10 +61,7 @@ impl Framer {
             let header = Header::peek(buf);
             return Err(DecodeError::new(
                 header,
-                Problem::CommandLength {
-                    length: len,
-                    max: self.max_command_length,
-                },
+                Problem::CommandLength { length: len, max: self.max_command_length },
             ));
         }
         if buf.len() < len as usize {

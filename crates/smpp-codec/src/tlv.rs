@@ -274,16 +274,12 @@ impl Tlvs {
         let mut rest = &raw[..];
         while !rest.is_empty() {
             let Some((head, after)) = rest.split_first_chunk::<4>() else {
-                return Err(Problem::TlvStream {
-                    reason: "1-3 stray octets after the last TLV",
-                });
+                return Err(Problem::TlvStream { reason: "1-3 stray octets after the last TLV" });
             };
             let tag = Tag(u16::from_be_bytes([head[0], head[1]]));
             let len = u16::from_be_bytes([head[2], head[3]]);
             if usize::from(len) > after.len() {
-                return Err(Problem::TlvStream {
-                    reason: "a TLV length runs past the PDU",
-                });
+                return Err(Problem::TlvStream { reason: "a TLV length runs past the PDU" });
             }
             if !tag.length_ok(len) {
                 return Err(Problem::TlvLength { tag, len });
@@ -327,9 +323,7 @@ impl Tlvs {
 
     /// receipted_message_id without its NUL.
     pub fn receipted_message_id(&self) -> Option<&[u8]> {
-        self.iter()
-            .find(|t| t.tag == Tag::RECEIPTED_MESSAGE_ID)
-            .and_then(|t| t.as_c_str())
+        self.iter().find(|t| t.tag == Tag::RECEIPTED_MESSAGE_ID).and_then(|t| t.as_c_str())
     }
 
     /// message_state (smpp34.md §7.9).
@@ -377,9 +371,7 @@ fn check_strict(tag: Tag, value: &[u8], command_id: CommandId) -> Result<(), Pro
         return Err(Problem::TlvNotAllowed { tag });
     }
     if matches!(tag.spec_type(), Some(TlvType::CString(_))) && value.last() != Some(&0) {
-        return Err(Problem::TlvStream {
-            reason: "a C-Octet String TLV lacks its NUL",
-        });
+        return Err(Problem::TlvStream { reason: "a C-Octet String TLV lacks its NUL" });
     }
     Ok(())
 }
@@ -406,10 +398,7 @@ impl<'a> Iterator for TlvIter<'a> {
         let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
         let value = after.get(..len)?;
         self.rest = &after[len..];
-        Some(Tlv {
-            tag: Tag(u16::from_be_bytes([head[0], head[1]])),
-            value,
-        })
+        Some(Tlv { tag: Tag(u16::from_be_bytes([head[0], head[1]])), value })
     }
 }
 
@@ -472,19 +461,14 @@ impl TlvsBuilder {
     /// receipted_message_id (adds the NUL; at most 64 characters).
     pub fn receipted_message_id(self, id: &[u8]) -> Result<Self, InvalidValue> {
         if id.len() > 64 {
-            return Err(InvalidValue::TooLong {
-                len: id.len(),
-                max: 64,
-            });
+            return Err(InvalidValue::TooLong { len: id.len(), max: 64 });
         }
         self.push_c_str(Tag::RECEIPTED_MESSAGE_ID, id)
     }
 
     /// Finishes the area.
     pub fn build(self) -> Tlvs {
-        Tlvs {
-            raw: self.buf.freeze(),
-        }
+        Tlvs { raw: self.buf.freeze() }
     }
 }
 
@@ -522,13 +506,7 @@ mod tests {
     #[test]
     fn rejects_wrong_fixed_length() {
         let e = parse(&[0x04, 0x27, 0, 2, 0, 2]).unwrap_err();
-        assert_eq!(
-            e,
-            Problem::TlvLength {
-                tag: Tag::MESSAGE_STATE,
-                len: 2
-            }
-        );
+        assert_eq!(e, Problem::TlvLength { tag: Tag::MESSAGE_STATE, len: 2 });
     }
 
     #[test]
@@ -545,18 +523,13 @@ mod tests {
         assert!(Tlvs::parse(raw.clone(), false, CommandId::DELIVER_SM).is_ok());
         assert_eq!(
             Tlvs::parse(raw, true, CommandId::DELIVER_SM).unwrap_err(),
-            Problem::TlvNotAllowed {
-                tag: Tag::MORE_MESSAGES_TO_SEND
-            }
+            Problem::TlvNotAllowed { tag: Tag::MORE_MESSAGES_TO_SEND }
         );
     }
 
     #[test]
     fn receipted_message_id_strips_nul_and_tolerates_its_absence() {
-        let t = parse(&[
-            0x00, 0x1E, 0, 3, b'a', b'b', 0, 0x00, 0x1E, 0, 2, b'c', b'd',
-        ])
-        .unwrap();
+        let t = parse(&[0x00, 0x1E, 0, 3, b'a', b'b', 0, 0x00, 0x1E, 0, 2, b'c', b'd']).unwrap();
         assert_eq!(t.receipted_message_id(), Some(&b"ab"[..]));
         let second = t.iter().nth(1).unwrap();
         assert_eq!(second.as_c_str(), Some(&b"cd"[..]));

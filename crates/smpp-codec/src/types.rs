@@ -89,9 +89,7 @@ impl<const MAX: usize> COctetString<MAX> {
 
     /// The empty string (on the wire: the single octet 0x00).
     pub const fn empty() -> Self {
-        Self {
-            bytes: Bytes::new(),
-        }
+        Self { bytes: Bytes::new() }
     }
 
     /// Validates and wraps `value` (no copy when given `Bytes`).
@@ -101,10 +99,7 @@ impl<const MAX: usize> COctetString<MAX> {
             return Err(InvalidValue::ContainsNul { offset });
         }
         if bytes.len() > Self::MAX_CHARS {
-            return Err(InvalidValue::TooLong {
-                len: bytes.len(),
-                max: Self::MAX_CHARS,
-            });
+            return Err(InvalidValue::TooLong { len: bytes.len(), max: Self::MAX_CHARS });
         }
         Ok(Self { bytes })
     }
@@ -195,9 +190,7 @@ impl Time {
 
     /// The empty time ("now" for schedule_delivery_time, "SMSC default" for validity_period).
     pub const fn empty() -> Self {
-        Self {
-            bytes: Bytes::new(),
-        }
+        Self { bytes: Bytes::new() }
     }
 
     /// Validates and wraps a 0- or 16-character time.
@@ -280,9 +273,7 @@ impl ShortMessage {
 
     /// No user data (sm_length 0), as used together with message_payload.
     pub const fn empty() -> Self {
-        Self {
-            bytes: Bytes::new(),
-        }
+        Self { bytes: Bytes::new() }
     }
 
     /// Validates and wraps up to 254 octets.
@@ -415,18 +406,9 @@ mod tests {
         assert!(Time::new("").is_ok());
         assert!(Time::new("250131235959036+").is_ok());
         assert!(Time::new("000001000000000R").unwrap().is_relative());
-        assert_eq!(
-            Time::new("2501312359"),
-            Err(InvalidValue::TimeLength { len: 10 })
-        );
-        assert_eq!(
-            Time::new("25013123595903+6"),
-            Err(InvalidValue::TimeFormat { offset: 14 })
-        );
-        assert_eq!(
-            Time::new("250131235959036X"),
-            Err(InvalidValue::TimeFormat { offset: 15 })
-        );
+        assert_eq!(Time::new("2501312359"), Err(InvalidValue::TimeLength { len: 10 }));
+        assert_eq!(Time::new("25013123595903+6"), Err(InvalidValue::TimeFormat { offset: 14 }));
+        assert_eq!(Time::new("250131235959036X"), Err(InvalidValue::TimeFormat { offset: 15 }));
     }
 
     #[test]

@@ -287,12 +287,7 @@ pub struct Pdu {
 impl Pdu {
     /// A PDU with status 0 and no TLVs.
     pub fn new(sequence_number: u32, body: Body) -> Self {
-        Self {
-            command_status: CommandStatus::ESME_ROK,
-            sequence_number,
-            body,
-            tlvs: Tlvs::new(),
-        }
+        Self { command_status: CommandStatus::ESME_ROK, sequence_number, body, tlvs: Tlvs::new() }
     }
 
     /// Sets the TLVs.
@@ -355,24 +350,16 @@ impl Pdu {
         let header = Header::peek(&frame);
         let err = |problem| DecodeError::new(header, problem);
         let Some(length) = Header::peek_length(&frame) else {
-            return Err(err(Problem::Incomplete {
-                have: frame.len(),
-                need: HEADER_LEN,
-            }));
+            return Err(err(Problem::Incomplete { have: frame.len(), need: HEADER_LEN }));
         };
         if !(HEADER_LEN as u32..=MAX).contains(&length) {
             return Err(err(Problem::CommandLength { length, max: MAX }));
         }
         let (Some(header), true) = (header, frame.len() >= length as usize) else {
-            return Err(err(Problem::Incomplete {
-                have: frame.len(),
-                need: length as usize,
-            }));
+            return Err(err(Problem::Incomplete { have: frame.len(), need: length as usize }));
         };
         if frame.len() > length as usize {
-            return Err(err(Problem::TrailingData {
-                extra: frame.len() - length as usize,
-            }));
+            return Err(err(Problem::TrailingData { extra: frame.len() - length as usize }));
         }
         decode_frame(header, &frame, opts).map_err(err)
     }
@@ -388,12 +375,7 @@ impl Pdu {
         src: &mut dyn FieldSource,
     ) -> Result<Pdu, BuildError> {
         let body = Body::from_fields(command_id, body_present, src)?;
-        Ok(Pdu {
-            command_status,
-            sequence_number,
-            body,
-            tlvs,
-        })
+        Ok(Pdu { command_status, sequence_number, body, tlvs })
     }
 
     /// The header-only response to this request with `status` (e.g. ESME_RINVBNDSTS), or

@@ -42,14 +42,7 @@ impl DestAddress {
                     context("dest_addr_npi", |i| Npi::decode(frame, i)).parse(i)?;
                 let (i, destination_addr) =
                     context("destination_addr", |i| COctetString::decode(frame, i)).parse(i)?;
-                Ok((
-                    i,
-                    DestAddress::Sme {
-                        dest_addr_ton,
-                        dest_addr_npi,
-                        destination_addr,
-                    },
-                ))
+                Ok((i, DestAddress::Sme { dest_addr_ton, dest_addr_npi, destination_addr }))
             }
             2 => {
                 let (i, dl_name) =
@@ -66,20 +59,14 @@ impl DestAddress {
 
     fn encoded_len(&self) -> usize {
         match self {
-            DestAddress::Sme {
-                destination_addr, ..
-            } => 3 + destination_addr.encoded_len(),
+            DestAddress::Sme { destination_addr, .. } => 3 + destination_addr.encoded_len(),
             DestAddress::DistributionList { dl_name } => 1 + dl_name.encoded_len(),
         }
     }
 
     fn encode(&self, buf: &mut BytesMut) {
         match self {
-            DestAddress::Sme {
-                dest_addr_ton,
-                dest_addr_npi,
-                destination_addr,
-            } => {
+            DestAddress::Sme { dest_addr_ton, dest_addr_npi, destination_addr } => {
                 buf.put_u8(1);
                 buf.put_u8(dest_addr_ton.0);
                 buf.put_u8(dest_addr_npi.0);
@@ -94,11 +81,7 @@ impl DestAddress {
 
     fn visit(&self, v: &mut dyn FieldVisitor) {
         match self {
-            DestAddress::Sme {
-                dest_addr_ton,
-                dest_addr_npi,
-                destination_addr,
-            } => {
+            DestAddress::Sme { dest_addr_ton, dest_addr_npi, destination_addr } => {
                 v.int("dest_flag", 1, 1);
                 v.int("dest_addr_ton", dest_addr_ton.0.into(), 1);
                 v.int("dest_addr_npi", dest_addr_npi.0.into(), 1);
@@ -118,9 +101,9 @@ impl DestAddress {
                 dest_addr_npi: Npi::build("dest_addr_npi", src)?,
                 destination_addr: COctetString::build("destination_addr", src)?,
             }),
-            Some(2) => Ok(DestAddress::DistributionList {
-                dl_name: COctetString::build("dl_name", src)?,
-            }),
+            Some(2) => {
+                Ok(DestAddress::DistributionList { dl_name: COctetString::build("dl_name", src)? })
+            }
             other => Err(BuildError::new(
                 "dest_flag",
                 format!("must be 1 (SME address) or 2 (distribution list), got {other:?}"),
@@ -195,10 +178,7 @@ impl Field for DestAddresses {
             if n as usize != dests.len() {
                 return Err(BuildError::new(
                     "number_of_dests",
-                    format!(
-                        "{n} does not match the {} dest_addresses given",
-                        dests.len()
-                    ),
+                    format!("{n} does not match the {} dest_addresses given", dests.len()),
                 ));
             }
         }
@@ -263,9 +243,7 @@ impl UnsuccessSmes {
     /// Validates the count (at most 255, an Int1).
     pub fn new(entries: Vec<UnsuccessSme>) -> Result<Self, InvalidValue> {
         if entries.len() > 255 {
-            return Err(InvalidValue::TooManyEntries {
-                count: entries.len(),
-            });
+            return Err(InvalidValue::TooManyEntries { count: entries.len() });
         }
         Ok(Self(entries))
     }
@@ -299,11 +277,7 @@ impl Field for UnsuccessSmes {
         Ok((i, Self(v)))
     }
     fn encoded_len(&self) -> usize {
-        1 + self
-            .0
-            .iter()
-            .map(|u| 6 + u.destination_addr.encoded_len())
-            .sum::<usize>()
+        1 + self.0.iter().map(|u| 6 + u.destination_addr.encoded_len()).sum::<usize>()
     }
     fn encode(&self, buf: &mut BytesMut) {
         buf.put_u8(self.0.len() as u8);

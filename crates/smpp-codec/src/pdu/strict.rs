@@ -8,11 +8,7 @@ use crate::header::Header;
 use crate::tlv::Tlvs;
 
 fn field(field: &'static str, reason: &'static str) -> Problem {
-    Problem::Field {
-        field,
-        reason,
-        status: status_for_field(field),
-    }
+    Problem::Field { field, reason, status: status_for_field(field) }
 }
 
 pub(super) fn check(header: &Header, body: &Body, tlvs: &Tlvs) -> Result<(), Problem> {
@@ -74,35 +70,21 @@ fn check_response(header: &Header, body: &Body) -> Result<(), Problem> {
 
 fn check_submit(b: &SubmitSm, tlvs: &Tlvs) -> Result<(), Problem> {
     check_esme_esm_class(b.esm_class)?;
-    check_common(
-        b.priority_flag,
-        b.registered_delivery,
-        b.replace_if_present_flag,
-    )?;
-    check_addresses(
-        (b.source_addr_ton, b.source_addr_npi),
-        (b.dest_addr_ton, b.dest_addr_npi),
-    )?;
+    check_common(b.priority_flag, b.registered_delivery, b.replace_if_present_flag)?;
+    check_addresses((b.source_addr_ton, b.source_addr_npi), (b.dest_addr_ton, b.dest_addr_npi))?;
     check_payload_exclusive(b.short_message.is_empty(), tlvs)
 }
 
 fn check_multi(b: &SubmitMulti, tlvs: &Tlvs) -> Result<(), Problem> {
     check_esme_esm_class(b.esm_class)?;
-    check_common(
-        b.priority_flag,
-        b.registered_delivery,
-        b.replace_if_present_flag,
-    )?;
+    check_common(b.priority_flag, b.registered_delivery, b.replace_if_present_flag)?;
     check_payload_exclusive(b.short_message.is_empty(), tlvs)
 }
 
 fn check_deliver(b: &SubmitSm) -> Result<(), Problem> {
     // smpp34.md §4 (deliver_sm column): these must be empty / 0.
     if !b.schedule_delivery_time.is_empty() {
-        return Err(field(
-            "schedule_delivery_time",
-            "must be empty in deliver_sm",
-        ));
+        return Err(field("schedule_delivery_time", "must be empty in deliver_sm"));
     }
     if !b.validity_period.is_empty() {
         return Err(field("validity_period", "must be empty in deliver_sm"));
@@ -163,10 +145,7 @@ fn check_addresses(src: (Ton, Npi), dst: (Ton, Npi)) -> Result<(), Problem> {
 fn check_payload_exclusive(short_message_empty: bool, tlvs: &Tlvs) -> Result<(), Problem> {
     // smpp34.md §4: user data in short_message or message_payload, never both.
     if !short_message_empty && tlvs.message_payload().is_some() {
-        return Err(field(
-            "short_message",
-            "both short_message and message_payload are set",
-        ));
+        return Err(field("short_message", "both short_message and message_payload are set"));
     }
     Ok(())
 }

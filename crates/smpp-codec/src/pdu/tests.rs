@@ -42,9 +42,7 @@ fn decodes_the_spec_example_bind_transmitter() {
          53 4D 50 50 33 54 45 53 54 00 73 65 63 72 65 74 30 38 00
          53 55 42 4D 49 54 31 00 00 01 01 00");
     let pdu = roundtrip(&wire);
-    let Body::BindTransmitter(b) = pdu.body else {
-        panic!("{pdu:?}")
-    };
+    let Body::BindTransmitter(b) = pdu.body else { panic!("{pdu:?}") };
     assert_eq!(b.system_id.as_bytes(), b"SMPP3TEST");
     assert_eq!(b.password.as_bytes(), b"secret08");
     assert_eq!(b.system_type.as_bytes(), b"SUBMIT1");
@@ -57,19 +55,14 @@ fn decodes_the_spec_example_bind_transmitter() {
 fn decodes_submit_sm_with_udh_and_zero_copy_fields() {
     let wire = hex(SUBMIT);
     let pdu = roundtrip(&wire);
-    let Body::SubmitSm(s) = &pdu.body else {
-        panic!()
-    };
+    let Body::SubmitSm(s) = &pdu.body else { panic!() };
     assert_eq!(s.source_addr.as_bytes(), b"TEST");
     assert_eq!(s.source_addr_ton, Ton::ALPHANUMERIC);
     assert_eq!(s.destination_addr.as_bytes(), b"819012345678");
     assert!(s.esm_class.udhi());
     assert_eq!(s.registered_delivery, 1);
     assert_eq!(s.data_coding, 8);
-    assert_eq!(
-        s.short_message.as_bytes(),
-        &[0x05, 0x00, 0x03, 0x2A, 0x02, 0x01, 0x30, 0x42]
-    );
+    assert_eq!(s.short_message.as_bytes(), &[0x05, 0x00, 0x03, 0x2A, 0x02, 0x01, 0x30, 0x42]);
     // Zero copy: the field points into the frame.
     let frame_range = wire.as_ptr() as usize..wire.as_ptr() as usize + wire.len();
     assert!(frame_range.contains(&(s.destination_addr.as_bytes().as_ptr() as usize)));
@@ -77,12 +70,9 @@ fn decodes_submit_sm_with_udh_and_zero_copy_fields() {
 
 #[test]
 fn submit_sm_resp_with_and_without_body() {
-    let with = roundtrip(&hex(
-        "00 00 00 18 80 00 00 04 00 00 00 00 00 00 00 05 33 38 36 30 31 66 61 00",
-    ));
-    let Body::SubmitSmResp(Some(r)) = &with.body else {
-        panic!("{with:?}")
-    };
+    let with =
+        roundtrip(&hex("00 00 00 18 80 00 00 04 00 00 00 00 00 00 00 05 33 38 36 30 31 66 61 00"));
+    let Body::SubmitSmResp(Some(r)) = &with.body else { panic!("{with:?}") };
     assert_eq!(r.message_id.as_bytes(), b"38601fa");
     let without = roundtrip(&hex("00 00 00 10 80 00 00 04 00 00 00 58 00 00 00 05"));
     assert_eq!(without.body, Body::SubmitSmResp(None));
@@ -122,10 +112,7 @@ fn deliver_sm_receipt_with_tlvs() {
     let wire = pdu.to_bytes();
     let back = roundtrip(&wire);
     assert_eq!(back, pdu);
-    assert_eq!(
-        back.sequence_number, 0xA285_9F22,
-        "out-of-range numbers are kept to echo"
-    );
+    assert_eq!(back.sequence_number, 0xA285_9F22, "out-of-range numbers are kept to echo");
     assert_eq!(back.tlvs.receipted_message_id(), Some(&b"38601fa"[..]));
     assert_eq!(back.tlvs.message_state(), Some(2));
 }
@@ -144,15 +131,10 @@ fn submit_multi_round_trips_both_destination_kinds() {
             dest_addr_npi: Npi::ISDN,
             destination_addr: COctetString::from_static("819011112222"),
         },
-        DestAddress::DistributionList {
-            dl_name: COctetString::from_static("vip"),
-        },
+        DestAddress::DistributionList { dl_name: COctetString::from_static("vip") },
     ])
     .unwrap();
-    let multi = SubmitMulti {
-        dest_addresses: dests,
-        ..Default::default()
-    };
+    let multi = SubmitMulti { dest_addresses: dests, ..Default::default() };
     let pdu = Pdu::new(3, Body::SubmitMulti(multi));
     assert_eq!(roundtrip(&pdu.to_bytes()), pdu);
 }
@@ -186,10 +168,7 @@ fn submit_multi_resp_lists_unsuccessful_destinations() {
 fn every_request_round_trips() {
     let time = Time::new("251231235959036+").unwrap();
     let bodies = vec![
-        Body::BindReceiver(Bind {
-            interface_version: Bind::V34,
-            ..Default::default()
-        }),
+        Body::BindReceiver(Bind { interface_version: Bind::V34, ..Default::default() }),
         Body::BindTransceiver(Bind::default()),
         Body::BindTransceiverResp(Some(BindResp::default())),
         Body::BindReceiverResp(None),
@@ -211,16 +190,10 @@ fn every_request_round_trips() {
             message_id: COctetString::from_static("abc"),
             ..Default::default()
         }),
-        Body::QuerySmResp(Some(QuerySmResp {
-            message_state: 2,
-            ..Default::default()
-        })),
+        Body::QuerySmResp(Some(QuerySmResp { message_state: 2, ..Default::default() })),
         Body::CancelSm(CancelSm::default()),
         Body::CancelSmResp,
-        Body::ReplaceSm(ReplaceSm {
-            schedule_delivery_time: time,
-            ..Default::default()
-        }),
+        Body::ReplaceSm(ReplaceSm { schedule_delivery_time: time, ..Default::default() }),
         Body::ReplaceSmResp,
         Body::AlertNotification(AlertNotification::default()),
     ];
@@ -258,10 +231,7 @@ fn too_long_destination_is_rinvdstadr_in_submit_sm_resp() {
     ));
     assert_eq!(e.command_status(), S::ESME_RINVDSTADR);
     let r = e.reply().unwrap();
-    assert_eq!(
-        (r.command_id, r.sequence_number),
-        (CommandId::SUBMIT_SM_RESP, 7)
-    );
+    assert_eq!((r.command_id, r.sequence_number), (CommandId::SUBMIT_SM_RESP, 7));
 }
 
 #[test]
@@ -287,39 +257,24 @@ fn tlv_problems_map_to_their_statuses() {
         Pdu::decode(v.into())
     };
     assert_eq!(
-        with(&[0x04, 0x24, 0x00, 0x09, 1])
-            .unwrap_err()
-            .command_status(),
+        with(&[0x04, 0x24, 0x00, 0x09, 1]).unwrap_err().command_status(),
         S::ESME_RINVOPTPARSTREAM
     );
     assert_eq!(
-        with(&[0x02, 0x0C, 0x00, 0x01, 1])
-            .unwrap_err()
-            .command_status(),
+        with(&[0x02, 0x0C, 0x00, 0x01, 1]).unwrap_err().command_status(),
         S::ESME_RINVPARLEN
     );
-    assert_eq!(
-        with(&[0x02]).unwrap_err().command_status(),
-        S::ESME_RINVOPTPARSTREAM
-    );
-    assert!(
-        with(&[0x14, 0x54, 0x00, 0x01, 1]).is_ok(),
-        "vendor tags are kept"
-    );
+    assert_eq!(with(&[0x02]).unwrap_err().command_status(), S::ESME_RINVOPTPARSTREAM);
+    assert!(with(&[0x14, 0x54, 0x00, 0x01, 1]).is_ok(), "vendor tags are kept");
 }
 
 #[test]
 fn strict_checks_flag_values() {
     // priority_flag 4
-    let mut s = SubmitSm {
-        priority_flag: 4,
-        ..Default::default()
-    };
-    let e = Pdu::decode_with(
-        Pdu::new(1, Body::SubmitSm(s.clone())).to_bytes(),
-        DecodeOptions::STRICT,
-    )
-    .unwrap_err();
+    let mut s = SubmitSm { priority_flag: 4, ..Default::default() };
+    let e =
+        Pdu::decode_with(Pdu::new(1, Body::SubmitSm(s.clone())).to_bytes(), DecodeOptions::STRICT)
+            .unwrap_err();
     assert_eq!(e.command_status(), S::ESME_RINVPRTFLG);
     s.priority_flag = 0;
     s.esm_class = EsmClass(0x02);
@@ -332,10 +287,7 @@ fn strict_checks_flag_values() {
 #[test]
 fn strict_rejects_sequence_number_out_of_range() {
     let wire = hex("00 00 00 10 00 00 00 15 00 00 00 00 80 6A 17 9B");
-    assert_eq!(
-        Pdu::decode(wire.clone()).unwrap().sequence_number,
-        0x806A_179B
-    );
+    assert_eq!(Pdu::decode(wire.clone()).unwrap().sequence_number, 0x806A_179B);
     assert!(Pdu::decode_with(wire, DecodeOptions::STRICT).is_err());
 }
 
@@ -355,7 +307,5 @@ fn error_response_echoes_the_sequence_number() {
     assert_eq!(resp.command_id(), CommandId::SUBMIT_SM_RESP);
     assert_eq!(resp.sequence_number, 0x806A_179B);
     assert_eq!(resp.to_bytes().len(), 16);
-    assert!(Pdu::new(1, Body::GenericNack)
-        .error_response(S::ESME_RSYSERR)
-        .is_none());
+    assert!(Pdu::new(1, Body::GenericNack).error_response(S::ESME_RSYSERR).is_none());
 }
