@@ -58,7 +58,8 @@ impl Framer {
             return Ok(None);
         };
         if len < HEADER_LEN as u32 || len > self.max_command_length {
-            let header = Header::peek(buf);
+            // Below 16, bytes 12..16 already belong to whatever follows: echo sequence 0.
+            let header = if len < HEADER_LEN as u32 { None } else { Header::peek(buf) };
             return Err(DecodeError::new(
                 header,
                 Problem::CommandLength { length: len, max: self.max_command_length },
@@ -102,7 +103,7 @@ mod tests {
         let r = e.reply().unwrap();
         assert_eq!(r.command_id, CommandId::GENERIC_NACK);
         assert_eq!(r.command_status, CommandStatus::ESME_RINVCMDLEN);
-        assert_eq!(r.sequence_number, 9);
+        assert_eq!(r.sequence_number, 0, "bytes 12..16 lie past a 15-octet PDU");
     }
 
     #[test]
