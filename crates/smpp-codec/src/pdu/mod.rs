@@ -208,19 +208,23 @@ macro_rules! impl_body {
                 })
             }
 
-            fn encoded_len(&self) -> usize {
+            /// `with_tlvs`: a bodiless response cannot carry TLVs on the wire (they would be
+            /// read as its body), so it is written with its empty body instead.
+            fn encoded_len(&self, with_tlvs: bool) -> usize {
                 match self {
                     $(Body::$rv(b) => b.encoded_len(),)*
-                    $(Body::$sv(b) => b.as_ref().map_or(0, |b| b.encoded_len()),)*
-                    $(Body::$ev => 0,)*
+                    $(Body::$sv(Some(b)) => b.encoded_len(),)*
+                    $(Body::$sv(None) if with_tlvs => <$st>::default().encoded_len(),)*
+                    _ => 0,
                 }
             }
 
-            fn encode(&self, buf: &mut BytesMut) {
+            fn encode(&self, buf: &mut BytesMut, with_tlvs: bool) {
                 match self {
                     $(Body::$rv(b) => b.encode(buf),)*
-                    $(Body::$sv(b) => if let Some(b) = b { b.encode(buf) },)*
-                    $(Body::$ev => {})*
+                    $(Body::$sv(Some(b)) => b.encode(buf),)*
+                    $(Body::$sv(None) if with_tlvs => <$st>::default().encode(buf),)*
+                    _ => {}
                 }
             }
 
@@ -309,10 +313,14 @@ impl Pdu {
 
     /// Octets `encode` writes, command_length included.
     pub fn encoded_len(&self) -> usize {
-        HEADER_LEN + self.body.encoded_len() + self.tlvs.as_bytes().len()
+        HEADER_LEN + self.body.encoded_len(!self.tlvs.is_empty()) + self.tlvs.as_bytes().len()
     }
 
     /// Appends the PDU to `buf`. Cannot fail: every field type holds only encodable values.
+    ///
+    /// A response without its body (`Body::XResp(None)`) that has TLVs is written with its
+    /// empty body, since the TLVs would otherwise be read as the body; it decodes back as
+    /// `Some(Default::default())`.
     pub fn encode(&self, buf: &mut BytesMut) {
         let len = self.encoded_len();
         buf.reserve(len);
@@ -325,7 +333,7 @@ impl Pdu {
             sequence_number: self.sequence_number,
         };
         header.encode(buf);
-        self.body.encode(buf);
+        self.body.encode(buf, !self.tlvs.is_empty());
         self.tlvs.encode(buf);
     }
 
