@@ -21,17 +21,6 @@ fn decode(c: &mut Criterion) {
     let submit = realistic::framed(&realistic::submit_sm_ucs2_concatenated());
     g.bench_function("submit_sm", |b| b.iter(|| Pdu::decode(black_box(&submit).clone()).unwrap()));
 
-    let st: &'static [u8] = Box::leak(submit.to_vec().into_boxed_slice());
-    let st = bytes::Bytes::from_static(st);
-    g.bench_function("xstatic_frame", |b| {
-        b.iter(|| Pdu::decode(black_box(&st).clone()).unwrap())
-    });
-    g.bench_function("xno_drop", |b| {
-        b.iter_batched_ref(|| Vec::<Pdu>::with_capacity(10000), |v| v.push(Pdu::decode(black_box(&submit).clone()).unwrap()), criterion::BatchSize::NumIterations(10000))
-    });
-    g.bench_function("xstatic_no_drop", |b| {
-        b.iter_batched_ref(|| Vec::<Pdu>::with_capacity(10000), |v| v.push(Pdu::decode(black_box(&st).clone()).unwrap()), criterion::BatchSize::NumIterations(10000))
-    });
     let receipt = realistic::framed(&realistic::deliver_sm_receipt());
     g.bench_function("deliver_sm_receipt", |b| {
         b.iter(|| Pdu::decode(black_box(&receipt).clone()).unwrap())

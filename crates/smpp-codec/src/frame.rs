@@ -113,6 +113,6 @@ mod tests {
         let e = f.next_frame(&mut buf).unwrap_err();
         assert_eq!(e.then(), Then::CloseConnection);
         assert_eq!(e.reply().unwrap().sequence_number, 0);
-        assert_eq!(buf.capacity() < 1000, true);
+        assert!(buf.capacity() < 1000);
     }
 }

@@ -106,17 +106,9 @@ impl CorrelationStore for MemoryStore {
             final_state: None,
             finalised_at: None,
         };
-        if table
-            .entries
-            .insert(message_id.to_owned(), pending)
-            .is_none()
-        {
+        if table.entries.insert(message_id.to_owned(), pending).is_none() {
             for key in index_keys(message_id) {
-                table
-                    .index
-                    .entry(key)
-                    .or_default()
-                    .push(message_id.to_owned());
+                table.index.entry(key).or_default().push(message_id.to_owned());
             }
         }
     }
@@ -141,17 +133,14 @@ impl CorrelationStore for MemoryStore {
         state: MessageState,
         now: Instant,
     ) -> bool {
-        let Some(entry) = self
-            .accounts
-            .get_mut(account)
-            .and_then(|t| t.entries.get_mut(message_id))
+        let Some(entry) =
+            self.accounts.get_mut(account).and_then(|t| t.entries.get_mut(message_id))
         else {
             return false;
         };
         entry.final_state = Some(state);
         entry.finalised_at = Some(now);
-        self.finalised
-            .push_back((now, account.to_owned(), message_id.to_owned()));
+        self.finalised.push_back((now, account.to_owned(), message_id.to_owned()));
         true
     }
 
@@ -382,9 +371,7 @@ impl<S: CorrelationStore + std::fmt::Debug> std::fmt::Debug for Correlator<S> {
 fn receipt_ids(receipt: &Receipt) -> impl Iterator<Item = (IdSource, &str)> {
     let tlv = receipt.id_tlv.as_deref();
     let text = receipt.id_text.as_deref().filter(|t| Some(*t) != tlv);
-    tlv.map(|id| (IdSource::Tlv, id))
-        .into_iter()
-        .chain(text.map(|id| (IdSource::Text, id)))
+    tlv.map(|id| (IdSource::Tlv, id)).into_iter().chain(text.map(|id| (IdSource::Text, id)))
 }
 
 impl<S: CorrelationStore> Correlator<S> {
@@ -416,11 +403,8 @@ impl<S: CorrelationStore> Correlator<S> {
         let Some(index) = self.early_index.get(account) else {
             return Vec::new();
         };
-        let mut seqs: Vec<u64> = index_keys(message_id)
-            .filter_map(|key| index.get(&key))
-            .flatten()
-            .copied()
-            .collect();
+        let mut seqs: Vec<u64> =
+            index_keys(message_id).filter_map(|key| index.get(&key)).flatten().copied().collect();
         if seqs.is_empty() {
             return Vec::new();
         }
@@ -447,12 +431,7 @@ impl<S: CorrelationStore> Correlator<S> {
                 continue;
             };
             let entry = self.remove_early(seq);
-            let found = Found {
-                pending: pending.clone(),
-                source,
-                pair,
-                receipt_id,
-            };
+            let found = Found { pending: pending.clone(), source, pair, receipt_id };
             let outcome = self.apply(account, found, entry.receipt, entry.received_at, true, now);
             if let Outcome::Matched(m) = &outcome {
                 if m.receipt.is_final {
@@ -582,12 +561,7 @@ impl<S: CorrelationStore> Correlator<S> {
         was_early: bool,
         now: Instant,
     ) -> Outcome {
-        let Found {
-            pending,
-            source,
-            pair,
-            receipt_id,
-        } = found;
+        let Found { pending, source, pair, receipt_id } = found;
         let already_final = pending.final_state.is_some();
         let matched = Matched {
             message_id: pending.message_id,
@@ -602,18 +576,16 @@ impl<S: CorrelationStore> Correlator<S> {
             return Outcome::Duplicate(matched);
         }
         if !self.normalisers.contains_key(account) {
-            self.normalisers.insert(
-                account.to_owned(),
-                IdNormaliser::new(self.config.learn_after),
-            );
+            self.normalisers.insert(account.to_owned(), IdNormaliser::new(self.config.learn_after));
         }
-        self.normalisers
-            .get_mut(account)
-            .expect("inserted above")
-            .observe(source, pair, &matched.message_id, &receipt_id);
+        self.normalisers.get_mut(account).expect("inserted above").observe(
+            source,
+            pair,
+            &matched.message_id,
+            &receipt_id,
+        );
         if matched.receipt.is_final {
-            self.store
-                .finalise(account, &matched.message_id, matched.receipt.state, now);
+            self.store.finalise(account, &matched.message_id, matched.receipt.state, now);
         }
         self.counters.matched += 1;
         Outcome::Matched(matched)
@@ -631,10 +603,7 @@ impl<S: CorrelationStore> Correlator<S> {
             });
         }
         let evicted = if self.early.len() >= self.config.early_capacity {
-            let (&oldest, _) = self
-                .early
-                .first_key_value()
-                .expect("capacity is at least 1");
+            let (&oldest, _) = self.early.first_key_value().expect("capacity is at least 1");
             let entry = self.remove_early(oldest);
             self.counters.unmatched += 1;
             self.counters.evicted += 1;
@@ -648,9 +617,8 @@ impl<S: CorrelationStore> Correlator<S> {
             None
         };
 
-        let mut keys: Vec<IdKey> = receipt_ids(&receipt)
-            .flat_map(|(_, id)| index_keys(id))
-            .collect();
+        let mut keys: Vec<IdKey> =
+            receipt_ids(&receipt).flat_map(|(_, id)| index_keys(id)).collect();
         keys.sort_unstable();
         keys.dedup();
         let seq = self.next_seq;
@@ -743,11 +711,9 @@ mod tests {
     #[test]
     fn matches_decimal_text_ids_to_hex_resp_ids() {
         let t0 = Instant::now();
-        for (resp, text) in [
-            ("38601fa", "0059113978"),
-            ("18d0e03a", "0416342074"),
-            ("6aad5", "436949"),
-        ] {
+        for (resp, text) in
+            [("38601fa", "0059113978"), ("18d0e03a", "0416342074"), ("6aad5", "436949")]
+        {
             let mut c = correlator();
             c.record_submit(ACCOUNT, resp, 7, t0);
             let m = matched(c.handle_receipt(ACCOUNT, text_receipt(text, "DELIVRD"), t0));
@@ -765,10 +731,7 @@ mod tests {
             matched(c.handle_receipt(ACCOUNT, text_receipt("38601FA", "DELIVRD"), t0)).tag,
             1
         );
-        assert_eq!(
-            matched(c.handle_receipt(ACCOUNT, text_receipt("6aad5", "DELIVRD"), t0)).tag,
-            2
-        );
+        assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("6aad5", "DELIVRD"), t0)).tag, 2);
     }
 
     #[test]
@@ -823,15 +786,8 @@ mod tests {
             c.record_submit(ACCOUNT, resp, tag, t0);
             c.handle_receipt(ACCOUNT, text_receipt(text, "DELIVRD"), t0);
         }
-        let learned = c
-            .normaliser(ACCOUNT)
-            .unwrap()
-            .learned(IdSource::Text)
-            .unwrap();
-        assert_eq!(
-            learned.pair,
-            ReadingPair::new(Reading::Hex, Reading::Decimal)
-        );
+        let learned = c.normaliser(ACCOUNT).unwrap().learned(IdSource::Text).unwrap();
+        assert_eq!(learned.pair, ReadingPair::new(Reading::Hex, Reading::Decimal));
         assert_eq!(learned.submit_format, MsgIdFormat::HexLower);
         assert_eq!(learned.receipt_format, MsgIdFormat::ZeroPaddedDecimal(10));
 
@@ -839,10 +795,7 @@ mod tests {
         // decimal receipts, so it names resp "10" (0x10 = 16).
         c.record_submit(ACCOUNT, "16", 3, t0);
         c.record_submit(ACCOUNT, "10", 4, t0);
-        assert_eq!(
-            matched(c.handle_receipt(ACCOUNT, text_receipt("16", "DELIVRD"), t0)).tag,
-            4
-        );
+        assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("16", "DELIVRD"), t0)).tag, 4);
         // Other interpretations are still tried for ids the learned mapping does not explain.
         c.record_submit(ACCOUNT, "uuid-LIKE", 5, t0);
         assert_eq!(
@@ -908,17 +861,11 @@ mod tests {
         let outcomes = c.record_submit(ACCOUNT, "38601fa", 2, t1);
         assert_eq!(outcomes.len(), 1);
         let m = matched(outcomes.into_iter().next().unwrap());
-        assert_eq!(
-            (m.tag, m.was_early, m.received_at, m.submitted_at),
-            (2, true, t0, t1)
-        );
+        assert_eq!((m.tag, m.was_early, m.received_at, m.submitted_at), (2, true, t0, t1));
         assert_eq!(c.early_len(), 0);
         assert_eq!(c.next_timeout(), None);
         let counters = c.counters();
-        assert_eq!(
-            (counters.early, counters.matched, counters.unmatched),
-            (1, 1, 0)
-        );
+        assert_eq!((counters.early, counters.matched, counters.unmatched), (1, 1, 0));
         // The submit is finalised: a repeat is a duplicate.
         assert!(matches!(
             c.handle_receipt(ACCOUNT, text_receipt("59113978", "DELIVRD"), t1),
@@ -951,11 +898,7 @@ mod tests {
         config.early_timeout(Duration::from_secs(10));
         let mut c = Correlator::new(MemoryStore::new(), config);
         c.handle_receipt(ACCOUNT, text_receipt("999", "DELIVRD"), t0);
-        c.handle_receipt(
-            ACCOUNT,
-            text_receipt("998", "DELIVRD"),
-            t0 + Duration::from_secs(1),
-        );
+        c.handle_receipt(ACCOUNT, text_receipt("998", "DELIVRD"), t0 + Duration::from_secs(1));
 
         assert!(c.poll_expired(t0 + Duration::from_millis(9_999)).is_empty());
         let expired = c.poll_expired(t0 + Duration::from_secs(10));
@@ -967,9 +910,7 @@ mod tests {
         assert_eq!(c.counters().unmatched, 1);
 
         // A resp recorded after the timeout no longer finds it.
-        assert!(c
-            .record_submit(ACCOUNT, "999", 1, t0 + Duration::from_secs(10))
-            .is_empty());
+        assert!(c.record_submit(ACCOUNT, "999", 1, t0 + Duration::from_secs(10)).is_empty());
         let expired = c.poll_expired(t0 + Duration::from_secs(11));
         assert_eq!(expired.len(), 1);
         assert_eq!(c.early_len(), 0);
@@ -990,9 +931,8 @@ mod tests {
             c.handle_receipt(ACCOUNT, text_receipt("2", "DELIVRD"), t0),
             Outcome::Early { evicted: None }
         );
-        let Outcome::Early {
-            evicted: Some(evicted),
-        } = c.handle_receipt(ACCOUNT, text_receipt("3", "DELIVRD"), t0)
+        let Outcome::Early { evicted: Some(evicted) } =
+            c.handle_receipt(ACCOUNT, text_receipt("3", "DELIVRD"), t0)
         else {
             panic!("expected an eviction");
         };
@@ -1000,10 +940,7 @@ mod tests {
         assert_eq!(evicted.receipt.id_text.as_deref(), Some("1"));
         assert_eq!(c.early_len(), 2);
         let counters = c.counters();
-        assert_eq!(
-            (counters.early, counters.evicted, counters.unmatched),
-            (3, 1, 1)
-        );
+        assert_eq!((counters.early, counters.evicted, counters.unmatched), (3, 1, 1));
         // The evicted one no longer matches; the others still do.
         assert!(c.record_submit(ACCOUNT, "1", 1, t0).is_empty());
         assert_eq!(c.record_submit(ACCOUNT, "3", 3, t0).len(), 1);
@@ -1039,9 +976,7 @@ mod tests {
         assert_eq!(s.find_by_key(ACCOUNT, &IdKey::Number(0x59113978)).len(), 1);
         assert_eq!(s.take_by_id(ACCOUNT, "0059113978").map(|p| p.tag), Some(1));
         assert!(s.find_by_key(ACCOUNT, &IdKey::Number(59113978)).is_empty());
-        assert!(s
-            .find_by_key(ACCOUNT, &IdKey::Text("0059113978".into()))
-            .is_empty());
+        assert!(s.find_by_key(ACCOUNT, &IdKey::Text("0059113978".into())).is_empty());
         assert!(s.is_empty());
     }
 

@@ -122,9 +122,7 @@ pub fn read(id: &str, reading: Reading) -> Option<IdKey> {
         if significant.is_empty() {
             return Some(IdKey::Number(0));
         }
-        u64::from_str_radix(significant, radix)
-            .ok()
-            .map(IdKey::Number)
+        u64::from_str_radix(significant, radix).ok().map(IdKey::Number)
     };
     match reading {
         Reading::Exact => Some(IdKey::Text(id.to_ascii_lowercase())),
@@ -168,9 +166,7 @@ pub fn index_keys(id: &str) -> impl Iterator<Item = IdKey> + '_ {
 /// The first pair of [`ReadingPair::DEFAULT_ORDER`] under which the two ids name the same
 /// message, if any.
 pub fn relate(submit_id: &str, receipt_id: &str) -> Option<ReadingPair> {
-    ReadingPair::DEFAULT_ORDER
-        .into_iter()
-        .find(|pair| pair.relates(submit_id, receipt_id))
+    ReadingPair::DEFAULT_ORDER.into_iter().find(|pair| pair.relates(submit_id, receipt_id))
 }
 
 /// How a carrier writes its message ids, as far as one sample shows.
@@ -277,10 +273,7 @@ impl Default for IdNormaliser {
 impl IdNormaliser {
     /// A normaliser that settles on a pair after `learn_after` matches (at least 1).
     pub fn new(learn_after: u32) -> Self {
-        Self {
-            learn_after: learn_after.max(1),
-            sources: Default::default(),
-        }
+        Self { learn_after: learn_after.max(1), sources: Default::default() }
     }
 
     fn stats(&self, source: IdSource) -> &SourceStats {
@@ -310,11 +303,7 @@ impl IdNormaliser {
         let index = pair.index();
         stats.counts[index] = stats.counts[index].saturating_add(1);
         let count = stats.counts[index];
-        let leads = stats
-            .counts
-            .iter()
-            .enumerate()
-            .all(|(i, &c)| i == index || c < count);
+        let leads = stats.counts.iter().enumerate().all(|(i, &c)| i == index || c < count);
         if count >= learn_after && leads {
             stats.learned = Some(Learned {
                 pair,
@@ -328,11 +317,9 @@ impl IdNormaliser {
 
 /// `first`, then the rest of [`ReadingPair::DEFAULT_ORDER`].
 pub(crate) fn pairs_after(first: Option<ReadingPair>) -> impl Iterator<Item = ReadingPair> {
-    first.into_iter().chain(
-        ReadingPair::DEFAULT_ORDER
-            .into_iter()
-            .filter(move |p| Some(*p) != first),
-    )
+    first
+        .into_iter()
+        .chain(ReadingPair::DEFAULT_ORDER.into_iter().filter(move |p| Some(*p) != first))
 }
 
 #[cfg(test)]
@@ -400,10 +387,7 @@ mod tests {
 
     #[test]
     fn does_not_read_numbers_beyond_u64() {
-        assert_eq!(
-            read("18446744073709551615", Reading::Decimal),
-            Some(IdKey::Number(u64::MAX))
-        );
+        assert_eq!(read("18446744073709551615", Reading::Decimal), Some(IdKey::Number(u64::MAX)));
         assert_eq!(read("18446744073709551616", Reading::Decimal), None);
         assert_eq!(
             read("00000000000000000000ffffffffffffffff", Reading::Hex),
@@ -417,10 +401,7 @@ mod tests {
         let keys: Vec<_> = index_keys("7").collect();
         assert_eq!(keys, [IdKey::Text("7".into()), IdKey::Number(7)]);
         let keys: Vec<_> = index_keys("38601fa").collect();
-        assert_eq!(
-            keys,
-            [IdKey::Text("38601fa".into()), IdKey::Number(0x38601fa)]
-        );
+        assert_eq!(keys, [IdKey::Text("38601fa".into()), IdKey::Number(0x38601fa)]);
     }
 
     #[test]
@@ -429,20 +410,12 @@ mod tests {
             MsgIdFormat::of("0059113978", Reading::Decimal),
             MsgIdFormat::ZeroPaddedDecimal(10)
         );
+        assert_eq!(MsgIdFormat::of("38601FA", Reading::Hex), MsgIdFormat::HexUpper);
         assert_eq!(
-            MsgIdFormat::of("38601FA", Reading::Hex),
-            MsgIdFormat::HexUpper
-        );
-        assert_eq!(
-            MsgIdFormat::ZeroPaddedDecimal(10)
-                .render(59113978)
-                .as_deref(),
+            MsgIdFormat::ZeroPaddedDecimal(10).render(59113978).as_deref(),
             Some("0059113978")
         );
-        assert_eq!(
-            MsgIdFormat::HexLower.render(59113978).as_deref(),
-            Some("38601fa")
-        );
+        assert_eq!(MsgIdFormat::HexLower.render(59113978).as_deref(), Some("38601fa"));
         assert_eq!(MsgIdFormat::Opaque.render(1), None);
     }
 
@@ -476,11 +449,7 @@ mod tests {
         n.observe(IdSource::Tlv, exact, "a", "a");
         assert_eq!(n.learned(IdSource::Tlv).unwrap().pair, exact);
         n.observe(IdSource::Tlv, HEX_DEC, "a", "10");
-        assert_eq!(
-            n.learned(IdSource::Tlv).unwrap().pair,
-            exact,
-            "a tie keeps the old pair"
-        );
+        assert_eq!(n.learned(IdSource::Tlv).unwrap().pair, exact, "a tie keeps the old pair");
         n.observe(IdSource::Tlv, HEX_DEC, "b", "11");
         assert_eq!(n.learned(IdSource::Tlv).unwrap().pair, HEX_DEC);
     }

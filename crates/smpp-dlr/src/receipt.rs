@@ -302,10 +302,9 @@ impl NetworkError {
     /// Reads the TLV value.
     pub fn from_tlv(value: &[u8]) -> Self {
         match *value {
-            [network_type @ 1..=3, hi, lo] => NetworkError::Coded {
-                network_type,
-                code: u16::from_be_bytes([hi, lo]),
-            },
+            [network_type @ 1..=3, hi, lo] => {
+                NetworkError::Coded { network_type, code: u16::from_be_bytes([hi, lo]) }
+            }
             _ => NetworkError::Opaque(value.to_vec()),
         }
     }
@@ -525,11 +524,7 @@ impl<'a> TextFields<'a> {
                 Key::Text => &mut fields.text,
             };
             if slot.is_none() {
-                *slot = Some(if key == Key::Text {
-                    trim_text(value)
-                } else {
-                    first_token(value)
-                });
+                *slot = Some(if key == Key::Text { trim_text(value) } else { first_token(value) });
             }
         }
         if let Some((_, start)) = text_to_end {
@@ -584,10 +579,7 @@ fn is_space(b: u8) -> bool {
 
 fn trim(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|&b| !is_space(b)).unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|&b| !is_space(b))
-        .map_or(start, |e| e + 1);
+    let end = s.iter().rposition(|&b| !is_space(b)).map_or(start, |e| e + 1);
     &s[start..end]
 }
 
@@ -627,10 +619,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn text(s: &[u8]) -> ReceiptInput<'_> {
-        ReceiptInput {
-            short_message: s,
-            ..ReceiptInput::default()
-        }
+        ReceiptInput { short_message: s, ..ReceiptInput::default() }
     }
 
     fn date(
@@ -641,14 +630,7 @@ mod tests {
         minute: u8,
         second: Option<u8>,
     ) -> ReceiptDate {
-        ReceiptDate {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-        }
+        ReceiptDate { year, month, day, hour, minute, second }
     }
 
     #[test]
@@ -706,27 +688,13 @@ mod tests {
         .unwrap();
         assert_eq!(r.submit_date, Some(date(2009, 11, 4, 1, 24, Some(31))));
         assert_eq!(r.done_date, Some(date(2024, 2, 29, 23, 59, Some(60))));
-        assert_eq!(
-            ReceiptDate::parse(b"0911040124"),
-            Some(date(2009, 11, 4, 1, 24, None))
-        );
+        assert_eq!(ReceiptDate::parse(b"0911040124"), Some(date(2009, 11, 4, 1, 24, None)));
     }
 
     #[test]
     fn rejects_dates_of_other_lengths_or_out_of_range_without_failing_the_receipt() {
-        for bad in [
-            &b"09110401"[..],
-            b"091104012",
-            b"0913040124",
-            b"09110401x4",
-            b"0911042460",
-        ] {
-            assert_eq!(
-                ReceiptDate::parse(bad),
-                None,
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+        for bad in [&b"09110401"[..], b"091104012", b"0913040124", b"09110401x4", b"0911042460"] {
+            assert_eq!(ReceiptDate::parse(bad), None, "{}", String::from_utf8_lossy(bad));
         }
         let r = parse_receipt(&text(b"id:1 submit date:0913 stat:DELIVRD")).unwrap();
         assert_eq!(r.submit_date, None);
@@ -779,10 +747,8 @@ mod tests {
 
     #[test]
     fn does_not_read_keywords_inside_the_trailing_text() {
-        let r = parse_receipt(&text(
-            b"id:5 stat:DELIVRD err:0 text:your id:999 stat:REJECTD",
-        ))
-        .unwrap();
+        let r =
+            parse_receipt(&text(b"id:5 stat:DELIVRD err:0 text:your id:999 stat:REJECTD")).unwrap();
         assert_eq!(r.id_text.as_deref(), Some("5"));
         assert_eq!(r.state, MessageState::DELIVERED);
         assert_eq!(r.text, b"your id:999 stat:REJECTD");
@@ -861,19 +827,10 @@ mod tests {
     fn reads_a_three_octet_network_error_code() {
         assert_eq!(
             NetworkError::from_tlv(&[0x03, 0x00, 0x1b]),
-            NetworkError::Coded {
-                network_type: 3,
-                code: 0x001b
-            }
+            NetworkError::Coded { network_type: 3, code: 0x001b }
         );
-        assert!(matches!(
-            NetworkError::from_tlv(&[0x03, 0x00]),
-            NetworkError::Opaque(_)
-        ));
-        assert!(matches!(
-            NetworkError::from_tlv(&[0x04, 0, 1]),
-            NetworkError::Opaque(_)
-        ));
+        assert!(matches!(NetworkError::from_tlv(&[0x03, 0x00]), NetworkError::Opaque(_)));
+        assert!(matches!(NetworkError::from_tlv(&[0x04, 0, 1]), NetworkError::Opaque(_)));
     }
 
     // §9.3 row: broken receipt TLV. Truncation is the codec's decision; here a short or
@@ -957,10 +914,7 @@ mod tests {
 
     #[test]
     fn rejects_a_receipt_without_any_id() {
-        assert_eq!(
-            parse_receipt(&text(b"stat:DELIVRD")),
-            Err(ReceiptError::MissingId)
-        );
+        assert_eq!(parse_receipt(&text(b"stat:DELIVRD")), Err(ReceiptError::MissingId));
         assert_eq!(
             parse_receipt(&ReceiptInput {
                 short_message: b"id: stat:DELIVRD",
@@ -973,10 +927,7 @@ mod tests {
 
     #[test]
     fn rejects_a_receipt_without_any_state() {
-        assert_eq!(
-            parse_receipt(&text(b"id:1 err:0")),
-            Err(ReceiptError::MissingState)
-        );
+        assert_eq!(parse_receipt(&text(b"id:1 err:0")), Err(ReceiptError::MissingState));
     }
 
     const FRAGMENTS: &[&[u8]] = &[

@@ -120,10 +120,7 @@ impl CarrierProfile {
     /// billing for [`ConcatMethod::Payload`] and per-segment billing otherwise.
     /// Adjust the public fields afterwards as needed.
     pub fn new(name: impl Into<Cow<'static, str>>, method: ConcatMethod) -> CarrierProfile {
-        CarrierProfile {
-            name: name.into(),
-            ..CarrierProfile::builtin("", method)
-        }
+        CarrierProfile { name: name.into(), ..CarrierProfile::builtin("", method) }
     }
 
     /// Looks up a built-in profile by name, ignoring case and surrounding spaces.
@@ -143,9 +140,7 @@ impl CarrierProfile {
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(wanted))
             .cloned()
-            .ok_or_else(|| UnknownCarrier {
-                name: name.to_owned(),
-            })
+            .ok_or_else(|| UnknownCarrier { name: name.to_owned() })
     }
 
     /// Names of the built-in profiles, in table order.
@@ -179,21 +174,11 @@ impl CarrierProfile {
         const USER_DATA_BITS: usize = 140 * 8;
         let udh = self.method.udh_len();
         // SAR: the SMSC adds the UDH; at least the 6-octet one.
-        let udh_on_air = if self.method == ConcatMethod::Sar {
-            6
-        } else {
-            udh
-        };
+        let udh_on_air = if self.method == ConcatMethod::Sar { 6 } else { udh };
         let fill = usize::from(crate::gsm7::fill_bits(udh_on_air));
         let checks = [
-            (
-                self.single_ucs2 * 16 <= USER_DATA_BITS,
-                "single_ucs2 exceeds 70",
-            ),
-            (
-                self.single_gsm7 * 7 <= USER_DATA_BITS,
-                "single_gsm7 exceeds 160",
-            ),
+            (self.single_ucs2 * 16 <= USER_DATA_BITS, "single_ucs2 exceeds 70"),
+            (self.single_gsm7 * 7 <= USER_DATA_BITS, "single_gsm7 exceeds 160"),
             (
                 self.method == ConcatMethod::Payload
                     || udh_on_air * 8 + self.part_ucs2 * 16 <= USER_DATA_BITS,
@@ -233,12 +218,8 @@ impl FromStr for CarrierProfile {
 }
 
 /// The built-in carrier table (credit-card-sms.md, smpp34.md §12).
-pub static BUILTIN_PROFILES: [CarrierProfile; 4] = [
-    CarrierProfile::DOCOMO,
-    CarrierProfile::AU,
-    CarrierProfile::SOFTBANK,
-    CarrierProfile::RAKUTEN,
-];
+pub static BUILTIN_PROFILES: [CarrierProfile; 4] =
+    [CarrierProfile::DOCOMO, CarrierProfile::AU, CarrierProfile::SOFTBANK, CarrierProfile::RAKUTEN];
 
 /// A carrier name that is not in [`BUILTIN_PROFILES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,11 +269,7 @@ pub fn billable_count_for(encoding: Encoding, units: usize, profile: &CarrierPro
         BillingRule::PerSegment => {
             let single = profile.single_capacity(encoding);
             let part = profile.part_capacity(encoding).max(1);
-            let n = if units <= single {
-                1
-            } else {
-                units.div_ceil(part)
-            };
+            let n = if units <= single { 1 } else { units.div_ceil(part) };
             u32::try_from(n).unwrap_or(u32::MAX)
         }
     }
@@ -319,22 +296,10 @@ mod tests {
     #[test]
     fn billing_matches_worked_table_for_every_carrier() {
         for (n, docomo, au, softbank) in WORKED {
-            assert_eq!(
-                billable_count(n, &CarrierProfile::DOCOMO),
-                docomo,
-                "docomo {n}"
-            );
+            assert_eq!(billable_count(n, &CarrierProfile::DOCOMO), docomo, "docomo {n}");
             assert_eq!(billable_count(n, &CarrierProfile::AU), au, "au {n}");
-            assert_eq!(
-                billable_count(n, &CarrierProfile::RAKUTEN),
-                au,
-                "rakuten {n}"
-            );
-            assert_eq!(
-                billable_count(n, &CarrierProfile::SOFTBANK),
-                softbank,
-                "softbank {n}"
-            );
+            assert_eq!(billable_count(n, &CarrierProfile::RAKUTEN), au, "rakuten {n}");
+            assert_eq!(billable_count(n, &CarrierProfile::SOFTBANK), softbank, "softbank {n}");
         }
     }
 
@@ -360,42 +325,21 @@ mod tests {
 
     #[test]
     fn gsm7_billing_uses_septet_capacities() {
-        assert_eq!(
-            billable_count_for(Encoding::Gsm7, 160, &CarrierProfile::DOCOMO),
-            1
-        );
-        assert_eq!(
-            billable_count_for(Encoding::Gsm7, 161, &CarrierProfile::DOCOMO),
-            2
-        );
-        assert_eq!(
-            billable_count_for(Encoding::Gsm7, 305, &CarrierProfile::DOCOMO),
-            3
-        );
-        assert_eq!(
-            billable_count_for(Encoding::Gsm7, 306, &CarrierProfile::AU),
-            2
-        );
+        assert_eq!(billable_count_for(Encoding::Gsm7, 160, &CarrierProfile::DOCOMO), 1);
+        assert_eq!(billable_count_for(Encoding::Gsm7, 161, &CarrierProfile::DOCOMO), 2);
+        assert_eq!(billable_count_for(Encoding::Gsm7, 305, &CarrierProfile::DOCOMO), 3);
+        assert_eq!(billable_count_for(Encoding::Gsm7, 306, &CarrierProfile::AU), 2);
     }
 
     #[test]
     fn builtin_profiles_have_the_documented_capacities() {
         let d = &CarrierProfile::DOCOMO;
-        assert_eq!(
-            (d.part_ucs2, d.part_gsm7, d.method),
-            (66, 152, ConcatMethod::Udh16)
-        );
+        assert_eq!((d.part_ucs2, d.part_gsm7, d.method), (66, 152, ConcatMethod::Udh16));
         for p in [&CarrierProfile::AU, &CarrierProfile::RAKUTEN] {
-            assert_eq!(
-                (p.part_ucs2, p.part_gsm7, p.method),
-                (67, 153, ConcatMethod::Udh8)
-            );
+            assert_eq!((p.part_ucs2, p.part_gsm7, p.method), (67, 153, ConcatMethod::Udh8));
         }
         let s = &CarrierProfile::SOFTBANK;
-        assert_eq!(
-            (s.method, s.billing),
-            (ConcatMethod::Payload, BillingRule::Flat)
-        );
+        assert_eq!((s.method, s.billing), (ConcatMethod::Payload, BillingRule::Flat));
         for p in &BUILTIN_PROFILES {
             assert_eq!((p.max_chars, p.single_ucs2, p.single_gsm7), (660, 70, 160));
             assert_eq!(p.validate(), Ok(()), "{}", p.name);
@@ -405,10 +349,7 @@ mod tests {
     #[test]
     fn lookup_is_case_insensitive_and_unknown_lists_known_names() {
         assert_eq!(CarrierProfile::by_name(" AU ").unwrap(), CarrierProfile::AU);
-        assert_eq!(
-            "Rakuten".parse::<CarrierProfile>().unwrap(),
-            CarrierProfile::RAKUTEN
-        );
+        assert_eq!("Rakuten".parse::<CarrierProfile>().unwrap(), CarrierProfile::RAKUTEN);
         let err = CarrierProfile::by_name("kddi").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("\"kddi\""), "{msg}");
@@ -419,10 +360,7 @@ mod tests {
     fn custom_profile_gets_method_defaults_and_can_be_tuned() {
         let mut p = CarrierProfile::new(String::from("mvno-x"), ConcatMethod::Sar);
         assert_eq!(p.name, "mvno-x");
-        assert_eq!(
-            (p.part_ucs2, p.part_gsm7, p.billing),
-            (66, 152, BillingRule::PerSegment)
-        );
+        assert_eq!((p.part_ucs2, p.part_gsm7, p.billing), (66, 152, BillingRule::PerSegment));
         p.max_chars = 670;
         assert_eq!(p.validate(), Ok(()));
         p.part_ucs2 = 70;

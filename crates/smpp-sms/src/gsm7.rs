@@ -82,18 +82,12 @@ pub fn encode_char(c: char) -> Option<GsmChar> {
     if c.is_ascii_alphanumeric() {
         return Some(GsmChar::Basic(c as u8));
     }
-    if let Some(pos) = BASIC
-        .iter()
-        .enumerate()
-        .position(|(i, &b)| i != usize::from(ESC) && b == c)
+    if let Some(pos) = BASIC.iter().enumerate().position(|(i, &b)| i != usize::from(ESC) && b == c)
     {
         // BASIC has 128 entries, so the index fits in a septet.
         return Some(GsmChar::Basic(pos as u8));
     }
-    EXTENSION
-        .iter()
-        .find(|(ch, _)| *ch == c)
-        .map(|&(_, code)| GsmChar::Extended(code))
+    EXTENSION.iter().find(|(ch, _)| *ch == c).map(|&(_, code)| GsmChar::Extended(code))
 }
 
 /// Length of `text` in septets (basic chars + 2 × extension chars), or `None` if
@@ -104,8 +98,7 @@ pub fn encode_char(c: char) -> Option<GsmChar> {
 /// assert_eq!(smpp_sms::gsm7::septet_len("日本"), None);
 /// ```
 pub fn septet_len(text: &str) -> Option<usize> {
-    text.chars()
-        .try_fold(0usize, |n, c| encode_char(c).map(|g| n + g.septets()))
+    text.chars().try_fold(0usize, |n, c| encode_char(c).map(|g| n + g.septets()))
 }
 
 /// Encodes `text` as unpacked septets, one per octet; extension characters become
@@ -152,10 +145,7 @@ pub fn decode_unpacked(septets: &[u8]) -> String {
 }
 
 fn basic_char(s: u8) -> char {
-    BASIC
-        .get(usize::from(s))
-        .copied()
-        .unwrap_or(char::REPLACEMENT_CHARACTER)
+    BASIC.get(usize::from(s)).copied().unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
 /// Number of fill bits needed after a UDH of `udh_len` octets (UDHL included) so
@@ -241,10 +231,7 @@ mod tests {
     #[test]
     fn hellohello_packs_to_reference_vector() {
         let s = encode_unpacked("hellohello").unwrap();
-        assert_eq!(
-            pack(&s),
-            [0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37]
-        );
+        assert_eq!(pack(&s), [0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37]);
         assert_eq!(unpack(&pack(&s), 10), s);
     }
 

@@ -28,10 +28,7 @@ pub struct ReassemblyConfig {
 impl Default for ReassemblyConfig {
     /// 5 minutes, 10 000 pending messages.
     fn default() -> Self {
-        ReassemblyConfig {
-            timeout: Duration::from_secs(300),
-            max_pending: 10_000,
-        }
+        ReassemblyConfig { timeout: Duration::from_secs(300), max_pending: 10_000 }
     }
 }
 
@@ -229,10 +226,7 @@ impl Reassembler {
             }
             (None, Some(s)) => {
                 if s.total == 0 || s.seq == 0 || s.seq > s.total {
-                    return Err(ReassemblyError::BadSar {
-                        total: s.total,
-                        seq: s.seq,
-                    });
+                    return Err(ReassemblyError::BadSar { total: s.total, seq: s.seq });
                 }
                 Some((Concatenation::Sar, s.reference, s.total, s.seq))
             }
@@ -267,11 +261,7 @@ impl Reassembler {
         };
         if let Some(p) = self.pending.get(&key) {
             if p.parts.contains_key(&seq) {
-                return Err(ReassemblyError::DuplicatePart {
-                    reference,
-                    total,
-                    seq,
-                });
+                return Err(ReassemblyError::DuplicatePart { reference, total, seq });
             }
         } else {
             if self.pending.len() >= self.config.max_pending.max(1) {
@@ -337,9 +327,7 @@ impl Reassembler {
                 continue;
             };
             let received: Vec<u8> = p.parts.keys().copied().collect();
-            let missing = (1..=key.total)
-                .filter(|s| !p.parts.contains_key(s))
-                .collect();
+            let missing = (1..=key.total).filter(|s| !p.parts.contains_key(s)).collect();
             out.push(IncompleteMessage {
                 from: key.from,
                 to: key.to,
@@ -411,13 +399,7 @@ pub fn decode_text(data_coding: u8, bytes: &[u8]) -> Option<String> {
         0x01 => Some(
             bytes
                 .iter()
-                .map(|&b| {
-                    if b.is_ascii() {
-                        char::from(b)
-                    } else {
-                        char::REPLACEMENT_CHARACTER
-                    }
-                })
+                .map(|&b| if b.is_ascii() { char::from(b) } else { char::REPLACEMENT_CHARACTER })
                 .collect(),
         ),
         0x03 => Some(bytes.iter().map(|&b| char::from(b)).collect()),
@@ -467,10 +449,7 @@ mod tests {
     #[test]
     fn single_part_without_udh_completes_immediately() {
         let mut r = Reassembler::default();
-        let msg = r
-            .push(mo(&[0x00, 0x41], 0, 0x08, Instant::now()))
-            .unwrap()
-            .unwrap();
+        let msg = r.push(mo(&[0x00, 0x41], 0, 0x08, Instant::now())).unwrap().unwrap();
         assert_eq!(msg.text.as_deref(), Some("A"));
         assert_eq!((msg.parts, msg.concatenation), (1, None));
     }
@@ -479,20 +458,12 @@ mod tests {
     fn udh16_parts_arriving_out_of_order_are_joined_in_order() {
         let now = Instant::now();
         let mut r = Reassembler::default();
-        let s = segment(
-            &"お支払い期限".repeat(30),
-            &CarrierProfile::DOCOMO,
-            0x0A0B,
-            false,
-        )
-        .unwrap();
+        let s =
+            segment(&"お支払い期限".repeat(30), &CarrierProfile::DOCOMO, 0x0A0B, false).unwrap();
         assert_eq!(s.parts.len(), 3);
         let done = feed_all(&mut r, &s, now);
         assert_eq!(done.len(), 1);
-        assert_eq!(
-            done[0].text.as_deref(),
-            Some("お支払い期限".repeat(30).as_str())
-        );
+        assert_eq!(done[0].text.as_deref(), Some("お支払い期限".repeat(30).as_str()));
         assert_eq!(done[0].concatenation, Some((Concatenation::Udh16, 0x0A0B)));
         assert_eq!(r.pending_len(), 0);
     }
@@ -544,13 +515,8 @@ mod tests {
     #[test]
     fn malformed_udh_is_an_error() {
         let mut r = Reassembler::default();
-        let err = r
-            .push(mo(&[0x05, 0x00], 0x40, 0, Instant::now()))
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            ReassemblyError::Udh(UdhError::Truncated { .. })
-        ));
+        let err = r.push(mo(&[0x05, 0x00], 0x40, 0, Instant::now())).unwrap_err();
+        assert!(matches!(err, ReassemblyError::Udh(UdhError::Truncated { .. })));
         let err = r.push(mo(&[], 0x40, 0, Instant::now())).unwrap_err();
         assert_eq!(err, ReassemblyError::Udh(UdhError::Empty));
     }
@@ -561,10 +527,7 @@ mod tests {
         let mut r = Reassembler::default();
         let mut m = mo(b"x", 0, 0, now);
         m.sar = Some(Sar::from((1, 2, 3)));
-        assert_eq!(
-            r.push(m).unwrap_err(),
-            ReassemblyError::BadSar { total: 2, seq: 3 }
-        );
+        assert_eq!(r.push(m).unwrap_err(), ReassemblyError::BadSar { total: 2, seq: 3 });
         let mut m = mo(&[5, 0, 3, 1, 2, 1, b'a'], 0x40, 0, now);
         m.sar = Some(Sar::from((1, 2, 1)));
         assert_eq!(r.push(m).unwrap_err(), ReassemblyError::UdhAndSar);
@@ -591,13 +554,7 @@ mod tests {
             max_pending: 10,
         });
         r.push(mo(&[5, 0, 3, 9, 3, 2, b'b'], 0x40, 0, t0)).unwrap();
-        r.push(mo(
-            &[5, 0, 3, 8, 2, 1, b'z'],
-            0x40,
-            0,
-            t0 + Duration::from_secs(30),
-        ))
-        .unwrap();
+        r.push(mo(&[5, 0, 3, 8, 2, 1, b'z'], 0x40, 0, t0 + Duration::from_secs(30))).unwrap();
         assert!(r.expire(t0 + Duration::from_secs(59)).is_empty());
         let gone = r.expire(t0 + Duration::from_secs(60));
         assert_eq!(gone.len(), 1);
@@ -608,13 +565,7 @@ mod tests {
         assert_eq!(r.pending_len(), 1);
         // a part of the expired message arriving late starts a new pending entry
         assert_eq!(
-            r.push(mo(
-                &[5, 0, 3, 9, 3, 1, b'a'],
-                0x40,
-                0,
-                t0 + Duration::from_secs(61)
-            ))
-            .unwrap(),
+            r.push(mo(&[5, 0, 3, 9, 3, 1, b'a'], 0x40, 0, t0 + Duration::from_secs(61))).unwrap(),
             None
         );
         assert_eq!(r.pending_len(), 2);
@@ -623,26 +574,17 @@ mod tests {
     #[test]
     fn pending_is_bounded_and_oldest_is_evicted_and_counted() {
         let now = Instant::now();
-        let mut r = Reassembler::new(ReassemblyConfig {
-            timeout: Duration::from_secs(60),
-            max_pending: 2,
-        });
+        let mut r =
+            Reassembler::new(ReassemblyConfig { timeout: Duration::from_secs(60), max_pending: 2 });
         for reference in 1..=3u8 {
-            r.push(mo(&[5, 0, 3, reference, 2, 1, b'x'], 0x40, 0, now))
-                .unwrap();
+            r.push(mo(&[5, 0, 3, reference, 2, 1, b'x'], 0x40, 0, now)).unwrap();
         }
         assert_eq!(r.pending_len(), 2);
         assert_eq!(r.evicted(), 1);
         // reference 1 was evicted: its second part alone does not complete it
-        assert_eq!(
-            r.push(mo(&[5, 0, 3, 1, 2, 2, b'y'], 0x40, 0, now)).unwrap(),
-            None
-        );
+        assert_eq!(r.push(mo(&[5, 0, 3, 1, 2, 2, b'y'], 0x40, 0, now)).unwrap(), None);
         // reference 3 is still there
-        let msg = r
-            .push(mo(&[5, 0, 3, 3, 2, 2, b'y'], 0x40, 0, now))
-            .unwrap()
-            .unwrap();
+        let msg = r.push(mo(&[5, 0, 3, 3, 2, 2, b'y'], 0x40, 0, now)).unwrap().unwrap();
         assert_eq!(msg.text.as_deref(), Some("xy"));
     }
 

@@ -76,8 +76,7 @@ impl ReferenceAllocator {
         }
         let reference = fnv16(destination) ^ self.new_entries.wrapping_mul(0x9E37);
         self.new_entries = self.new_entries.wrapping_add(1);
-        self.entries
-            .insert(destination.to_owned(), (reference.wrapping_add(1), tick));
+        self.entries.insert(destination.to_owned(), (reference.wrapping_add(1), tick));
         self.by_use.insert(tick, destination.to_owned());
         reference
     }
@@ -117,9 +116,8 @@ mod tests {
     #[test]
     fn consecutive_messages_to_one_handset_get_distinct_8bit_references() {
         let mut refs = ReferenceAllocator::default();
-        let low: HashSet<u8> = (0..256)
-            .map(|_| refs.next("+819011112222").to_be_bytes()[1])
-            .collect();
+        let low: HashSet<u8> =
+            (0..256).map(|_| refs.next("+819011112222").to_be_bytes()[1]).collect();
         assert_eq!(low.len(), 256);
     }
 

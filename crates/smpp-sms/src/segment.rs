@@ -105,11 +105,7 @@ pub struct Sar {
 
 impl From<(u16, u8, u8)> for Sar {
     fn from((reference, total, seq): (u16, u8, u8)) -> Self {
-        Sar {
-            reference,
-            total,
-            seq,
-        }
+        Sar { reference, total, seq }
     }
 }
 
@@ -225,12 +221,10 @@ pub fn segment(
     reference: u16,
     force_ucs2: bool,
 ) -> Result<Segmented, SegmentError> {
-    profile
-        .validate()
-        .map_err(|reason| SegmentError::InvalidProfile {
-            carrier: profile.name.to_string(),
-            reason,
-        })?;
+    profile.validate().map_err(|reason| SegmentError::InvalidProfile {
+        carrier: profile.name.to_string(),
+        reason,
+    })?;
     let encoding = Encoding::choose(text, force_ucs2);
     let chars = match encoding {
         Encoding::Gsm7 => gsm7::septet_len(text).unwrap_or(0),
@@ -293,12 +287,7 @@ pub fn segment(
                         udh::concat8(ref8, total, seq).to_vec()
                     };
                     user_data.extend(body);
-                    Part {
-                        user_data,
-                        udhi: true,
-                        sar: None,
-                        in_message_payload: false,
-                    }
+                    Part { user_data, udhi: true, sar: None, in_message_payload: false }
                 })
                 .collect();
             (if wide { Method::Udh16 } else { Method::Udh8 }, parts)
@@ -311,11 +300,7 @@ pub fn segment(
                 .map(|(user_data, seq)| Part {
                     user_data,
                     udhi: false,
-                    sar: Some(Sar {
-                        reference,
-                        total,
-                        seq,
-                    }),
+                    sar: Some(Sar { reference, total, seq }),
                     in_message_payload: false,
                 })
                 .collect();
@@ -351,9 +336,9 @@ fn split(text: &str, encoding: Encoding, capacity: usize) -> Vec<Vec<u8>> {
             used = 0;
         }
         match encoding {
-            Encoding::Gsm7 => gsm7::encode_char(c)
-                .unwrap_or(gsm7::GsmChar::Basic(b'?'))
-                .push_to(&mut current),
+            Encoding::Gsm7 => {
+                gsm7::encode_char(c).unwrap_or(gsm7::GsmChar::Basic(b'?')).push_to(&mut current)
+            }
             Encoding::Ucs2 => {
                 for unit in c.encode_utf16(&mut buf) {
                     current.extend_from_slice(&unit.to_be_bytes());
@@ -397,10 +382,7 @@ mod tests {
             assert!(p.udhi);
             assert_eq!(p.esm_class_bits(), 0x40);
             assert!(p.user_data.len() <= 140);
-            assert_eq!(
-                &p.user_data[..7],
-                &[0x06, 0x08, 0x04, 0x00, 0x07, 3, i as u8 + 1]
-            );
+            assert_eq!(&p.user_data[..7], &[0x06, 0x08, 0x04, 0x00, 0x07, 3, i as u8 + 1]);
         }
     }
 
@@ -461,14 +443,7 @@ mod tests {
     #[test]
     fn text_over_660_is_rejected_with_the_count() {
         let err = segment(&jp(661), &CarrierProfile::DOCOMO, 1, false).unwrap_err();
-        assert_eq!(
-            err,
-            SegmentError::TooLong {
-                chars: 661,
-                max: 660,
-                carrier: "docomo".into()
-            }
-        );
+        assert_eq!(err, SegmentError::TooLong { chars: 661, max: 660, carrier: "docomo".into() });
         assert!(err.to_string().contains("661"), "{err}");
         assert!(err.to_string().contains("660"), "{err}");
     }
@@ -494,14 +469,8 @@ mod tests {
     #[test]
     fn force_ucs2_overrides_gsm() {
         let s = segment("hello", &CarrierProfile::AU, 1, true).unwrap();
-        assert_eq!(
-            (s.encoding, s.data_coding, s.chars),
-            (Encoding::Ucs2, 0x08, 5)
-        );
-        assert_eq!(
-            s.parts[0].user_data,
-            [0, b'h', 0, b'e', 0, b'l', 0, b'l', 0, b'o']
-        );
+        assert_eq!((s.encoding, s.data_coding, s.chars), (Encoding::Ucs2, 0x08, 5));
+        assert_eq!(s.parts[0].user_data, [0, b'h', 0, b'e', 0, b'l', 0, b'l', 0, b'o']);
     }
 
     #[test]
@@ -537,10 +506,7 @@ mod tests {
         for p in &s.parts {
             let body = &p.user_data[7..];
             let last = u16::from_be_bytes([body[body.len() - 2], body[body.len() - 1]]);
-            assert!(
-                !(0xD800..0xDC00).contains(&last),
-                "part ends in a high surrogate"
-            );
+            assert!(!(0xD800..0xDC00).contains(&last), "part ends in a high surrogate");
         }
     }
 
@@ -556,23 +522,14 @@ mod tests {
         p.part_ucs2 = 2;
         p.max_chars = 100_000;
         let err = segment(&jp(600), &p, 1, false).unwrap_err();
-        assert_eq!(
-            err,
-            SegmentError::TooManyParts {
-                parts: 300,
-                carrier: "tiny".into()
-            }
-        );
+        assert_eq!(err, SegmentError::TooManyParts { parts: 300, carrier: "tiny".into() });
     }
 
     #[test]
     fn invalid_profile_is_reported() {
         let mut p = CarrierProfile::DOCOMO;
         p.part_ucs2 = 0;
-        assert!(matches!(
-            segment("x", &p, 1, false),
-            Err(SegmentError::InvalidProfile { .. })
-        ));
+        assert!(matches!(segment("x", &p, 1, false), Err(SegmentError::InvalidProfile { .. })));
     }
 
     #[test]

@@ -59,9 +59,7 @@ pub fn decode_strict(bytes: &[u8]) -> Result<String, Ucs2Error> {
 }
 
 fn units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
-    bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+    bytes.chunks_exact(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
 }
 
 /// Why strict UCS-2 decoding failed.

@@ -114,10 +114,7 @@ pub enum UdhError {
 pub fn parse_udh(user_data: &[u8]) -> Result<Udh, UdhError> {
     let (&udhl, rest) = user_data.split_first().ok_or(UdhError::Empty)?;
     let udhl = usize::from(udhl);
-    let body = rest.get(..udhl).ok_or(UdhError::Truncated {
-        udhl,
-        available: rest.len(),
-    })?;
+    let body = rest.get(..udhl).ok_or(UdhError::Truncated { udhl, available: rest.len() })?;
     let mut ies = Vec::new();
     let mut concat = None;
     let mut i = 0;
@@ -128,24 +125,15 @@ pub fn parse_udh(user_data: &[u8]) -> Result<Udh, UdhError> {
         };
         let start = i + 2;
         let end = start + usize::from(iedl);
-        let data = body
-            .get(start..end)
-            .ok_or(UdhError::IeOverrun { iei, offset: i + 1 })?;
+        let data = body.get(start..end).ok_or(UdhError::IeOverrun { iei, offset: i + 1 })?;
         match iei {
             IEI_CONCAT_8 | IEI_CONCAT_16 => concat = Some(parse_concat(iei, data)?),
             _ => {}
         }
-        ies.push(InformationElement {
-            iei,
-            data: data.to_vec(),
-        });
+        ies.push(InformationElement { iei, data: data.to_vec() });
         i = end;
     }
-    Ok(Udh {
-        ies,
-        concat,
-        len: 1 + udhl,
-    })
+    Ok(Udh { ies, concat, len: 1 + udhl })
 }
 
 fn parse_concat(iei: u8, data: &[u8]) -> Result<Concat, UdhError> {
@@ -163,12 +151,7 @@ fn parse_concat(iei: u8, data: &[u8]) -> Result<Concat, UdhError> {
     if total == 0 || seq == 0 || seq > total {
         return Err(UdhError::BadConcatNumbers { total, seq });
     }
-    Ok(Concat {
-        reference,
-        width,
-        total,
-        seq,
-    })
+    Ok(Concat { reference, width, total, seq })
 }
 
 /// Builds the 6-octet UDH `05 00 03 RR TT SS` (8-bit reference).
@@ -213,10 +196,7 @@ mod tests {
 
     #[test]
     fn concat16_builds_06_08_04_rrrr_tt_ss_big_endian() {
-        assert_eq!(
-            concat16(0x1234, 10, 1),
-            [0x06, 0x08, 0x04, 0x12, 0x34, 0x0A, 0x01]
-        );
+        assert_eq!(concat16(0x1234, 10, 1), [0x06, 0x08, 0x04, 0x12, 0x34, 0x0A, 0x01]);
     }
 
     #[test]
@@ -224,12 +204,7 @@ mod tests {
         let udh = parse_udh(&concat16(0xBEEF, 4, 4)).unwrap();
         assert_eq!(
             udh.concat,
-            Some(Concat {
-                reference: 0xBEEF,
-                width: RefWidth::Bits16,
-                total: 4,
-                seq: 4
-            })
+            Some(Concat { reference: 0xBEEF, width: RefWidth::Bits16, total: 4, seq: 4 })
         );
         assert_eq!(udh.len, 7);
     }
@@ -237,9 +212,7 @@ mod tests {
     #[test]
     fn skips_port_ie_before_concat() {
         // ports IE (0x05, 4 octets) then 8-bit concat
-        let ud = [
-            0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x07, 0x02, 0x02, 0x41,
-        ];
+        let ud = [0x0B, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x07, 0x02, 0x02, 0x41];
         let udh = parse_udh(&ud).unwrap();
         assert_eq!(udh.ies.len(), 2);
         assert_eq!(udh.ies[0].iei, IEI_PORTS_16);
@@ -259,26 +232,16 @@ mod tests {
         assert_eq!(parse_udh(&[]), Err(UdhError::Empty));
         assert_eq!(
             parse_udh(&[0x05, 0x00, 0x03]),
-            Err(UdhError::Truncated {
-                udhl: 5,
-                available: 2
-            })
+            Err(UdhError::Truncated { udhl: 5, available: 2 })
         );
         assert!(matches!(
             parse_udh(&[0x03, 0x00, 0x05, 0x01]),
             Err(UdhError::IeOverrun { iei: 0, .. })
         ));
-        assert!(matches!(
-            parse_udh(&[0x01, 0x00]),
-            Err(UdhError::IeOverrun { .. })
-        ));
+        assert!(matches!(parse_udh(&[0x01, 0x00]), Err(UdhError::IeOverrun { .. })));
         assert_eq!(
             parse_udh(&[0x04, 0x00, 0x02, 0x01, 0x01]),
-            Err(UdhError::BadConcatLength {
-                iei: 0,
-                len: 2,
-                expected: 3
-            })
+            Err(UdhError::BadConcatLength { iei: 0, len: 2, expected: 3 })
         );
     }
 
@@ -294,16 +257,10 @@ mod tests {
 
     #[test]
     fn build_udh_matches_fixed_builders_and_round_trips() {
-        let ies = [InformationElement {
-            iei: IEI_CONCAT_8,
-            data: vec![9, 2, 1],
-        }];
+        let ies = [InformationElement { iei: IEI_CONCAT_8, data: vec![9, 2, 1] }];
         assert_eq!(build_udh(&ies).unwrap(), concat8(9, 2, 1));
         assert_eq!(parse_udh(&build_udh(&ies).unwrap()).unwrap().ies, ies);
-        let big = [InformationElement {
-            iei: 0x70,
-            data: vec![0; 254],
-        }];
+        let big = [InformationElement { iei: 0x70, data: vec![0; 254] }];
         assert_eq!(build_udh(&big), Err(UdhError::TooLong(256)));
     }
 

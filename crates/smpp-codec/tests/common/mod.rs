@@ -483,8 +483,9 @@ pub(crate) fn tlvs() -> impl Strategy<Value = Tlvs> {
     })
 }
 
-/// Any PDU of any command. A bodiless response carries no TLVs: on the wire its TLVs would
-/// be read as the body, so such a PDU is not something a peer can send.
+/// Any PDU of any command. A bodiless response carries no TLVs: the wire cannot tell such
+/// TLVs from a body, so the codec writes it with its empty body and it decodes as
+/// `Some(Default::default())` (see `a_bodiless_response_with_tlvs_is_written_with_its_empty_body`).
 pub(crate) fn pdu() -> impl Strategy<Value = Pdu> {
     select(all_command_ids())
         .prop_flat_map(|id| (body_for(id), command_status(), sequence_number(), tlvs()))
