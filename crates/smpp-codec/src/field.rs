@@ -143,6 +143,7 @@ pub(crate) fn build_int<T: TryFrom<u32>>(
 }
 
 impl Field for u8 {
+    #[inline]
     fn decode<'a>(_: &Bytes, i: In<'a>) -> PResult<'a, Self> {
         be_u8(i)
     }
@@ -163,7 +164,8 @@ impl Field for u8 {
 macro_rules! int1_newtype_field {
     ($($t:ty),*) => {$(
         impl Field for $t {
-            fn decode<'a>(_: &Bytes, i: In<'a>) -> PResult<'a, Self> {
+            #[inline]
+    fn decode<'a>(_: &Bytes, i: In<'a>) -> PResult<'a, Self> {
                 let (i, b) = be_u8(i)?;
                 Ok((i, Self(b)))
             }
@@ -186,6 +188,7 @@ int1_newtype_field!(Ton, Npi, EsmClass);
 
 /// Finds the NUL that ends a C-Octet String of at most `max` octets (NUL included).
 /// Returns the characters and the input after the NUL.
+#[inline]
 pub(crate) fn c_octets(i: In<'_>, max: usize) -> PResult<'_, In<'_>> {
     match i.iter().position(|&b| b == 0) {
         // smpp34.md §1: if no NUL before the PDU ends, the PDU is corrupt.
@@ -198,6 +201,7 @@ pub(crate) fn c_octets(i: In<'_>, max: usize) -> PResult<'_, In<'_>> {
 }
 
 impl<const MAX: usize> Field for COctetString<MAX> {
+    #[inline]
     fn decode<'a>(frame: &Bytes, i: In<'a>) -> PResult<'a, Self> {
         let (rest, s) = c_octets(i, MAX)?;
         Ok((rest, COctetString::from_checked(frame.slice_ref(s))))
@@ -218,6 +222,7 @@ impl<const MAX: usize> Field for COctetString<MAX> {
 }
 
 impl Field for Time {
+    #[inline]
     fn decode<'a>(frame: &Bytes, i: In<'a>) -> PResult<'a, Self> {
         // "C fixed 1/17": just the NUL, or 16 characters and the NUL (smpp34.md §7.6).
         let (rest, s) = c_octets(i, Time::LEN + 1)?;
@@ -245,6 +250,7 @@ impl Field for Time {
 }
 
 impl Field for ShortMessage {
+    #[inline]
     fn decode<'a>(frame: &Bytes, i: In<'a>) -> PResult<'a, Self> {
         let (i, len) = nom::error::context("sm_length", be_u8).parse(i)?;
         if usize::from(len) > ShortMessage::MAX {
@@ -282,6 +288,13 @@ impl Field for ShortMessage {
 
 use nom::Parser as _;
 
+/// Names the field a failure happened in, unless an inner parser already did (the same rule
+/// as nom's `ContextError::add_context`, which `PErr` implements).
+#[inline(always)]
+pub(crate) fn named<'a, O>(field: &'static str, r: PResult<'a, O>) -> PResult<'a, O> {
+    r.map_err(|e| e.map(|e| <PErr as ContextError<In<'a>>>::add_context(&[], field, e)))
+}
+
 /// Defines a PDU body: the struct with its fields in wire order, and its decoder, encoder,
 /// visitor and builder, all generated from the one field list so they cannot disagree.
 macro_rules! body {
@@ -299,17 +312,18 @@ macro_rules! body {
 
         impl $name {
             #[allow(unused_variables)]
+            #[inline]
             pub(crate) fn decode<'a>(
                 frame: &bytes::Bytes,
                 i: $crate::field::In<'a>,
             ) -> $crate::field::PResult<'a, Self> {
-                use nom::Parser as _;
                 $(
-                    let (i, $field) = nom::error::context(
+                    // `named` is nom's `context` applied on the error path only: the hot path
+                    // pays nothing for field names.
+                    let (i, $field) = $crate::field::named(
                         stringify!($field),
-                        |i| <$ty as $crate::field::Field>::decode(frame, i),
-                    )
-                    .parse(i)?;
+                        <$ty as $crate::field::Field>::decode(frame, i),
+                    )?;
                 )*
                 Ok((i, Self { $($field,)* }))
             }

@@ -229,6 +229,7 @@ macro_rules! impl_body {
             }
 
             /// Decodes the mandatory part; returns the body and the octets left for TLVs.
+            #[inline]
             fn decode<'a>(
                 header: &Header,
                 frame: &Bytes,
@@ -353,6 +354,7 @@ impl Pdu {
     /// Decodes one whole PDU with the given options. command_length is checked against
     /// 16..=[`crate::Framer::DEFAULT_MAX_COMMAND_LENGTH`]; frame with a [`crate::Framer`] to use
     /// another maximum.
+    #[inline]
     pub fn decode_with(frame: Bytes, opts: DecodeOptions) -> Result<Pdu, DecodeError> {
         const MAX: u32 = crate::Framer::DEFAULT_MAX_COMMAND_LENGTH;
         let header = Header::peek(&frame);
@@ -406,6 +408,7 @@ fn header_only(h: &Header) -> Bytes {
     b.freeze()
 }
 
+#[inline]
 fn decode_frame(header: Header, frame: &Bytes, opts: DecodeOptions) -> Result<Pdu, Problem> {
     let body_bytes = &frame[HEADER_LEN..];
     let (body, rest) = Body::decode(&header, frame, body_bytes)?;

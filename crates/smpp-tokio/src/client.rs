@@ -1,0 +1,347 @@
+//! The ESME handle and what it hands the application.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use smpp_codec::{
+    Body, CancelSm, CommandStatus, DataSm, Pdu, QuerySm, ReplaceSm, SubmitSm, Tlvs,
+};
+use smpp_dlr::correlate::{Counters as CorrelationCounters, Matched, Unmatched};
+use smpp_dlr::{Correlator, MemoryStore, Receipt};
+use smpp_session::{BindKind, IncomingRequest};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::{BindMode, EsmeConfig};
+use crate::driver::{Command, Driver, Shared};
+use crate::error::{Error, ErrorKind};
+
+/// The state of the account's binds, as the handle sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BindStatus {
+    /// Binds currently bound.
+    pub bound: usize,
+    /// Reconnects so far (all binds).
+    pub reconnects: u64,
+    /// The last bind refusal, if the SMSC refused (e.g. ESME_RINVPASWD).
+    pub last_refusal: Option<CommandStatus>,
+}
+
+/// A successful submit: the SMSC's message_id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// The id the SMSC gave (receipts refer to it).
+    pub message_id: String,
+    /// The tag the receipt will carry back ([`Matched::tag`]).
+    pub tag: u64,
+}
+
+/// Something the SMSC sent us: an MO message or a receipt, or a correlation result that
+/// became known later.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum IncomingEvent {
+    /// A deliver_sm or data_sm. Answer it with [`Incoming::ack`] once you have stored it.
+    Message(Box<Incoming>),
+    /// A receipt that arrived before its submit_sm_resp was matched when the resp came.
+    LateMatch(Matched),
+    /// A held receipt found no submit within the early-receipt timeout (never silently
+    /// dropped).
+    Unmatched(Unmatched),
+}
+
+/// An incoming deliver_sm / data_sm. The SMSC waits for our response: it is sent when you
+/// call [`Incoming::ack`] (or [`Incoming::reject`]), so a crash before you stored the message
+/// leaves it with the SMSC, which will send it again. Dropping it unanswered responds
+/// ESME_RX_T_APPN (temporary error: the SMSC retries later).
+#[derive(Debug)]
+pub struct Incoming {
+    /// The PDU.
+    pub pdu: Pdu,
+    /// The parsed receipt, when esm_class marks one (smpp34.md §9).
+    pub receipt: Option<Receipt>,
+    /// The receipt's correlation result, when it matched a submit.
+    pub correlation: Option<Correlation>,
+    responder: Responder,
+}
+
+/// How a receipt related to our submits.
+#[derive(Debug, Clone)]
+pub enum Correlation {
+    /// First final (or interim) receipt for a submit.
+    Matched(Matched),
+    /// A receipt for a submit already finalised.
+    Duplicate(Matched),
+    /// Held until its submit_sm_resp arrives (then an [`IncomingEvent::LateMatch`] follows),
+    /// or reported as [`IncomingEvent::Unmatched`].
+    Early,
+    /// No submit will ever match it (e.g. no id in it).
+    Unmatched(Unmatched),
+}
+
+#[derive(Debug)]
+pub(crate) struct Responder {
+    pub(crate) request: Option<IncomingRequest>,
+    pub(crate) tx: mpsc::UnboundedSender<(IncomingRequest, CommandStatus)>,
+}
+
+impl Responder {
+    fn send(&mut self, status: CommandStatus) {
+        if let Some(r) = self.request.take() {
+            // The driver is gone when the connection closed: the SMSC will resend.
+            let _ = self.tx.send((r, status));
+        }
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.send(CommandStatus::ESME_RX_T_APPN);
+    }
+}
+
+impl Incoming {
+    pub(crate) fn new(
+        pdu: Pdu,
+        receipt: Option<Receipt>,
+        correlation: Option<Correlation>,
+        responder: Responder,
+    ) -> Self {
+        Self { pdu, receipt, correlation, responder }
+    }
+
+    /// Answers ESME_ROK: we have the message.
+    pub fn ack(mut self) {
+        self.responder.send(CommandStatus::ESME_ROK);
+    }
+
+    /// Answers with an error status (ESME_RX_P_APPN to refuse for good, ESME_RX_T_APPN to have
+    /// the SMSC retry).
+    pub fn reject(mut self, status: CommandStatus) {
+        self.responder.send(status);
+    }
+}
+
+/// Handle to one SMSC account's binds. Cheap to clone; every clone submits through the same
+/// binds. Dropping the last handle unbinds (without draining; use [`EsmeClient::unbind`]).
+#[derive(Clone)]
+pub struct EsmeClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    senders: Vec<mpsc::Sender<Command>>,
+    next_bind: AtomicUsize,
+    next_tag: AtomicU64,
+    status: watch::Receiver<BindStatus>,
+    incoming: Mutex<Option<mpsc::Receiver<IncomingEvent>>>,
+    shared: Arc<Shared>,
+}
+
+/// Drives the account's binds: spawn it (`tokio::spawn(connection)`). It resolves when the
+/// client has unbound or every handle was dropped.
+pub struct Connection {
+    fut: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Future for Connection {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+/// Creates the client and its driver. Nothing connects until the [`Connection`] is spawned;
+/// wait for [`EsmeClient::ready`] before relying on a bind.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), smpp_tokio::Error> {
+/// use smpp_codec::{COctetString, ShortMessage, SubmitSm, Tlvs};
+/// let config = smpp_tokio::EsmeConfig::new("127.0.0.1", 2775, "ISSUER01", "secret")?;
+/// let (client, connection) = smpp_tokio::connect(config)?;
+/// tokio::spawn(connection);
+/// client.ready().await?;
+/// let sm = SubmitSm {
+///     destination_addr: COctetString::from_static("819012345678"),
+///     registered_delivery: 1,
+///     short_message: ShortMessage::new(&b"hello"[..]).unwrap(),
+///     ..Default::default()
+/// };
+/// let submitted = client.submit(sm, Tlvs::new()).await?;
+/// println!("message_id {}", submitted.message_id);
+/// # Ok(()) }
+/// ```
+pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
+    if let Some(tls) = &config.tls {
+        tls.connector(&config.host)?; // fail fast on a bad CA file or name
+    }
+    let kinds: Vec<BindKind> = match config.bind_mode {
+        BindMode::Transceiver => vec![BindKind::Transceiver; config.binds],
+        BindMode::Transmitter => vec![BindKind::Transmitter; config.binds],
+        BindMode::Receiver => vec![BindKind::Receiver; config.binds],
+        BindMode::TransmitterReceiver => {
+            (0..config.binds).flat_map(|_| [BindKind::Transmitter, BindKind::Receiver]).collect()
+        }
+    };
+    let transmitting = kinds.iter().filter(|k| !matches!(k, BindKind::Receiver)).count();
+    let per_bind_tps = config.tps.map(|t| t / transmitting.max(1) as f64);
+    if let Some(t) = per_bind_tps {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(Error::config(format!("tps {:?}: must be a positive number", config.tps)));
+        }
+    }
+    let (status_tx, status_rx) = watch::channel(BindStatus::default());
+    let (incoming_tx, incoming_rx) = mpsc::channel(config.incoming_capacity);
+    let correlator = Correlator::new(MemoryStore::default(), config.correlation.clone());
+    let shared = Arc::new(Shared::new(config.account(), correlator, status_tx, incoming_tx));
+    let config = Arc::new(config);
+    let mut senders = Vec::new();
+    let mut drivers = Vec::new();
+    for (index, kind) in kinds.into_iter().enumerate() {
+        let (tx, rx) = mpsc::channel(config.queue);
+        if kind != BindKind::Receiver {
+            senders.push(tx);
+        }
+        drivers.push(Driver::new(index, kind, config.clone(), rx, shared.clone(), per_bind_tps));
+    }
+    let fut = async move {
+        let mut set = tokio::task::JoinSet::new();
+        for d in drivers {
+            set.spawn(d.run());
+        }
+        while set.join_next().await.is_some() {}
+    };
+    let inner = Inner {
+        senders,
+        next_bind: AtomicUsize::new(0),
+        next_tag: AtomicU64::new(1),
+        status: status_rx,
+        incoming: Mutex::new(Some(incoming_rx)),
+        shared,
+    };
+    Ok((EsmeClient { inner: Arc::new(inner) }, Connection { fut: Box::pin(fut) }))
+}
+
+impl EsmeClient {
+    /// Waits until at least one bind is bound. Fails when the SMSC refuses the credentials
+    /// (the driver keeps retrying slowly; the error says why).
+    pub async fn ready(&self) -> Result<(), Error> {
+        let mut rx = self.inner.status.clone();
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                if s.bound > 0 {
+                    return Ok(());
+                }
+                if let Some(status @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID)) =
+                    s.last_refusal
+                {
+                    return Err(Error::new(ErrorKind::BindRefused(status), "check system_id and password"));
+                }
+            }
+            rx.changed().await.map_err(|_| Error::new(ErrorKind::Closed, "driver stopped"))?;
+        }
+    }
+
+    /// The binds' state.
+    pub fn status(&self) -> BindStatus {
+        self.inner.status.borrow().clone()
+    }
+
+    /// Receipt correlation counters (matched, early, duplicate, unmatched, evicted).
+    pub fn correlation_counters(&self) -> CorrelationCounters {
+        self.inner.shared.correlation_counters()
+    }
+
+    /// Takes the stream of incoming messages and receipts (once; later calls get `None`).
+    /// Read it promptly: when its buffer is full the receiver stops reading from the SMSC.
+    pub fn incoming(&self) -> Option<mpsc::Receiver<IncomingEvent>> {
+        let rx = self.inner.incoming.lock().ok()?.take()?;
+        self.inner.shared.mark_incoming_taken();
+        Some(rx)
+    }
+
+    /// A fresh tag for [`EsmeClient::submit_tagged`].
+    pub fn next_tag(&self) -> u64 {
+        self.inner.next_tag.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Submits a message; resolves when the SMSC accepted it. ESME_RTHROTTLED and
+    /// ESME_RMSGQFUL are not errors here: the bind pauses and the same PDU is sent again, in
+    /// order. Waits (back-pressure) while the bind's queue is full.
+    ///
+    /// Cancel safety: dropping the future before it resolves does not recall a PDU already
+    /// written; its response is then discarded.
+    pub async fn submit(&self, sm: SubmitSm, tlvs: Tlvs) -> Result<Submitted, Error> {
+        self.submit_tagged(self.next_tag(), sm, tlvs).await
+    }
+
+    /// [`EsmeClient::submit`] with the caller's tag, which comes back on the receipt's
+    /// correlation ([`Matched::tag`]).
+    pub async fn submit_tagged(&self, tag: u64, sm: SubmitSm, tlvs: Tlvs) -> Result<Submitted, Error> {
+        let pdu = self.request_tagged(tag, Body::SubmitSm(sm), tlvs).await?;
+        let message_id = match &pdu.body {
+            Body::SubmitSmResp(Some(r)) => String::from_utf8_lossy(r.message_id.as_bytes()).into_owned(),
+            _ => String::new(),
+        };
+        Ok(Submitted { message_id, tag })
+    }
+
+    /// data_sm; resolves to the data_sm_resp.
+    pub async fn data_sm(&self, dsm: DataSm, tlvs: Tlvs) -> Result<Pdu, Error> {
+        self.request(Body::DataSm(dsm), tlvs).await
+    }
+
+    /// query_sm; resolves to the query_sm_resp.
+    pub async fn query_sm(&self, q: QuerySm) -> Result<Pdu, Error> {
+        self.request(Body::QuerySm(q), Tlvs::new()).await
+    }
+
+    /// cancel_sm; resolves to the cancel_sm_resp.
+    pub async fn cancel_sm(&self, c: CancelSm) -> Result<Pdu, Error> {
+        self.request(Body::CancelSm(c), Tlvs::new()).await
+    }
+
+    /// replace_sm; resolves to the replace_sm_resp.
+    pub async fn replace_sm(&self, r: ReplaceSm) -> Result<Pdu, Error> {
+        self.request(Body::ReplaceSm(r), Tlvs::new()).await
+    }
+
+    /// Any request; resolves to its response (ESME_ROK) or an error.
+    pub async fn request(&self, body: Body, tlvs: Tlvs) -> Result<Pdu, Error> {
+        self.request_tagged(self.next_tag(), body, tlvs).await
+    }
+
+    async fn request_tagged(&self, tag: u64, body: Body, tlvs: Tlvs) -> Result<Pdu, Error> {
+        let senders = &self.inner.senders;
+        if senders.is_empty() {
+            return Err(Error::new(ErrorKind::NotAllowed, "a receiver-only client cannot send"));
+        }
+        let i = self.inner.next_bind.fetch_add(1, Ordering::Relaxed) % senders.len();
+        let (reply, rx) = oneshot::channel();
+        senders[i]
+            .send(Command::Request { tag, body, tlvs, reply })
+            .await
+            .map_err(|_| Error::new(ErrorKind::Closed, "the connection task has stopped"))?;
+        rx.await.map_err(|_| Error::new(ErrorKind::Closed, "the connection task has stopped"))?
+    }
+
+    /// Graceful unbind: every bind sends what is queued, waits for all responses, then
+    /// unbinds and stops reconnecting. Resolves when every bind is closed.
+    pub async fn unbind(&self) {
+        self.inner.shared.begin_shutdown();
+        let mut waits = Vec::new();
+        for s in &self.inner.senders {
+            let (done, rx) = oneshot::channel();
+            if s.send(Command::Unbind { done }).await.is_ok() {
+                waits.push(rx);
+            }
+        }
+        for w in waits {
+            let _ = w.await;
+        }
+        self.inner.shared.wait_closed().await;
+    }
+}

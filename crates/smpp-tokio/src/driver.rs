@@ -1,0 +1,591 @@
+//! One task per bind: connects, binds, drives a [`Session`] over the socket, reconnects.
+//!
+//! The loop, once per wake-up: hand the session's events to their owners, fill the window
+//! from the queue (respecting pacing and any throttling pause), write everything the session
+//! queued in one write, then sleep on whichever comes first: bytes from the SMSC, an ack from
+//! the application, a new request (that branch is disabled while the queue is full, which is
+//! the back-pressure `submit` feels), or the next deadline (session timer, pacer, throttle).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use smpp_codec::{
+    Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, Pdu, Tlvs,
+};
+use smpp_dlr::{
+    correlate::Counters as CorrelationCounters, parse_receipt, Correlator, MemoryStore, Outcome,
+    ReceiptInput,
+};
+use smpp_session::{BindKind, CloseReason, Event, IncomingRequest, Role, SendError, Session};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::time::Instant;
+
+use crate::backoff::Backoff;
+use crate::client::{BindStatus, Correlation, Incoming, IncomingEvent, Responder};
+use crate::config::EsmeConfig;
+use crate::error::{Error, ErrorKind};
+use crate::pace::Pacer;
+
+// Requests are nearly every command; boxing them would allocate once per submit.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Command {
+    Request { tag: u64, body: Body, tlvs: Tlvs, reply: oneshot::Sender<Result<Pdu, Error>> },
+    Unbind { done: oneshot::Sender<()> },
+}
+
+/// State shared by all binds of one account.
+pub(crate) struct Shared {
+    account: String,
+    correlator: Mutex<Correlator<MemoryStore>>,
+    status: watch::Sender<BindStatus>,
+    incoming: mpsc::Sender<IncomingEvent>,
+    incoming_taken: AtomicBool,
+    shutdown: watch::Sender<bool>,
+    live: AtomicUsize,
+    all_closed: Notify,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        account: String,
+        correlator: Correlator<MemoryStore>,
+        status: watch::Sender<BindStatus>,
+        incoming: mpsc::Sender<IncomingEvent>,
+    ) -> Self {
+        Self {
+            account,
+            correlator: Mutex::new(correlator),
+            status,
+            incoming,
+            incoming_taken: AtomicBool::new(false),
+            shutdown: watch::channel(false).0,
+            live: AtomicUsize::new(0),
+            all_closed: Notify::new(),
+        }
+    }
+
+    pub(crate) fn correlation_counters(&self) -> CorrelationCounters {
+        self.correlator.lock().map(|c| c.counters()).unwrap_or_default()
+    }
+
+    pub(crate) fn mark_incoming_taken(&self) {
+        self.incoming_taken.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub(crate) async fn wait_closed(&self) {
+        loop {
+            let notified = self.all_closed.notified();
+            if self.live.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn with_correlator<R>(&self, f: impl FnOnce(&mut Correlator<MemoryStore>) -> R) -> R {
+        let mut c = self.correlator.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut c)
+    }
+}
+
+struct Queued {
+    tag: u64,
+    body: Body,
+    tlvs: Tlvs,
+    reply: oneshot::Sender<Result<Pdu, Error>>,
+}
+
+/// How one connection ended.
+enum Ended {
+    /// The SMSC refused the bind.
+    Refused(CommandStatus),
+    /// Closed after being bound for this long (zero if it never bound).
+    Lost(Duration),
+    /// We unbound on purpose.
+    Stopped,
+}
+
+pub(crate) struct Driver {
+    index: usize,
+    kind: BindKind,
+    config: Arc<EsmeConfig>,
+    cmds: mpsc::Receiver<Command>,
+    cmds_closed: bool,
+    shared: Arc<Shared>,
+    pacer: Option<Pacer>,
+    throttle_until: Option<Instant>,
+    throttle_delay: Duration,
+    queue: VecDeque<Queued>,
+    inflight: HashMap<u64, Queued>,
+    next_id: u64,
+    stopping: bool,
+    unbind_waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        index: usize,
+        kind: BindKind,
+        config: Arc<EsmeConfig>,
+        cmds: mpsc::Receiver<Command>,
+        shared: Arc<Shared>,
+        tps: Option<f64>,
+    ) -> Self {
+        let throttle_delay = config.throttle_min;
+        Self {
+            index,
+            kind,
+            pacer: tps.and_then(|t| Pacer::new(t, 0)),
+            config,
+            cmds,
+            cmds_closed: false,
+            shared,
+            throttle_until: None,
+            throttle_delay,
+            queue: VecDeque::new(),
+            inflight: HashMap::new(),
+            next_id: 0,
+            stopping: false,
+            unbind_waiters: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        self.shared.live.fetch_add(1, Ordering::AcqRel);
+        let mut backoff = Backoff::new(self.config.backoff.clone());
+        let mut shutdown = self.shared.shutdown.subscribe();
+        while !self.stopping {
+            let ended = self.connect_once().await;
+            let delay = match ended {
+                Ok(Ended::Stopped) => break,
+                Ok(Ended::Refused(s @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID))) => {
+                    tracing::error!(bind = self.index, status = %s, "SMSC refused our credentials; retrying slowly");
+                    backoff.auth_failure_delay()
+                }
+                Ok(Ended::Refused(s)) => {
+                    tracing::warn!(bind = self.index, status = %s, "bind refused");
+                    backoff.next_delay(fastrand::f64())
+                }
+                Ok(Ended::Lost(bound_for)) => {
+                    backoff.bound_for(bound_for);
+                    backoff.next_delay(fastrand::f64())
+                }
+                Err(e) => {
+                    tracing::warn!(bind = self.index, error = %e, "connection failed");
+                    backoff.next_delay(fastrand::f64())
+                }
+            };
+            if self.stopping || *shutdown.borrow() {
+                break;
+            }
+            self.shared.status.send_modify(|s| s.reconnects += 1);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        for q in self.queue.drain(..) {
+            let _ = q.reply.send(Err(Error::new(ErrorKind::Closed, "unbound before it was sent")));
+        }
+        self.cmds.close();
+        while let Ok(cmd) = self.cmds.try_recv() {
+            match cmd {
+                Command::Request { reply, .. } => {
+                    let _ = reply.send(Err(Error::new(ErrorKind::Closed, "unbound before it was sent")));
+                }
+                Command::Unbind { done } => self.unbind_waiters.push(done),
+            }
+        }
+        for w in self.unbind_waiters.drain(..) {
+            let _ = w.send(());
+        }
+        if self.shared.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.all_closed.notify_waiters();
+        }
+    }
+
+    async fn connect_once(&mut self) -> Result<Ended, Error> {
+        let addr = (self.config.host.as_str(), self.config.port);
+        let tcp = tokio::time::timeout(self.config.connect_timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| Error::new(ErrorKind::Io(std::io::ErrorKind::TimedOut), "connect timed out"))??;
+        tcp.set_nodelay(true)?;
+        match &self.config.tls {
+            None => self.drive(tcp).await,
+            Some(tls) => {
+                let (connector, name) = tls.connector(&self.config.host)?;
+                let stream = tokio::time::timeout(self.config.connect_timeout, connector.connect(name, tcp))
+                    .await
+                    .map_err(|_| Error::new(ErrorKind::Tls, "TLS handshake timed out"))?
+                    .map_err(|e| Error::new(ErrorKind::Tls, e.to_string()))?;
+                self.drive(stream).await
+            }
+        }
+    }
+
+    fn bind_body(&self) -> Bind {
+        let c = &self.config;
+        Bind {
+            system_id: c.system_id.clone(),
+            password: c.password.clone(),
+            system_type: c.system_type.clone(),
+            interface_version: Bind::V34,
+            addr_ton: c.addr_ton,
+            addr_npi: c.addr_npi,
+            address_range: Default::default(),
+        }
+    }
+
+    async fn drive<S: AsyncRead + AsyncWrite + Unpin>(&mut self, mut stream: S) -> Result<Ended, Error> {
+        let mut session: Session<u64> = Session::new(Role::Esme, self.config.session.clone(), Instant::now().into_std());
+        session
+            .bind(Instant::now().into_std(), self.kind, self.bind_body())
+            .map_err(|e| Error::new(ErrorKind::NotAllowed, e.to_string()))?;
+        let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
+        let mut shutdown = self.shared.shutdown.subscribe();
+        let mut rbuf = BytesMut::with_capacity(64 * 1024);
+        let mut wbuf = BytesMut::with_capacity(64 * 1024);
+        let mut conn = Conn { bound_at: None, ended: None };
+        let result = loop {
+            let now = Instant::now();
+            while let Some(ev) = session.poll_event() {
+                self.on_event(ev, now, &ack_tx, &mut conn).await;
+            }
+            if conn.bound_at.is_some() {
+                self.pump(&mut session, now);
+                self.maybe_unbind(&mut session, now);
+            }
+            if session.poll_transmit(&mut wbuf) {
+                if let Err(e) = stream.write_all(&wbuf).await {
+                    session.handle_transport_closed();
+                    wbuf.clear();
+                    self.drain_events(&mut session, now, &ack_tx, &mut conn).await;
+                    break Err(e.into());
+                }
+                wbuf.clear();
+            }
+            if let Some(ended) = conn.ended.take() {
+                break Ok(ended);
+            }
+            let deadline = self.next_deadline(&session, now, conn.bound_at.is_some());
+            let accept = !self.stopping && !self.cmds_closed && self.queue.len() < self.config.queue;
+            if rbuf.capacity() - rbuf.len() < 4096 {
+                rbuf.reserve(64 * 1024);
+            }
+            tokio::select! {
+                biased;
+                r = stream.read_buf(&mut rbuf) => match r {
+                    Ok(0) | Err(_) => session.handle_transport_closed(),
+                    Ok(_) => session.handle_input(Instant::now().into_std(), &mut rbuf),
+                },
+                Some((request, status)) = ack_rx.recv() => {
+                    self.answer(&mut session, request, status);
+                    while let Ok((request, status)) = ack_rx.try_recv() {
+                        self.answer(&mut session, request, status);
+                    }
+                }
+                cmd = self.cmds.recv(), if accept => {
+                    self.take_command(cmd);
+                    while self.queue.len() < self.config.queue {
+                        match self.cmds.try_recv() {
+                            Ok(cmd) => self.take_command(Some(cmd)),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                _ = shutdown.changed(), if !self.stopping => self.stopping = true,
+                _ = sleep_until_opt(deadline) => {
+                    let now = Instant::now();
+                    session.handle_timeout(now.into_std());
+                    self.report_expired(now).await;
+                }
+            }
+        };
+        if conn.bound_at.is_some() {
+            self.shared.status.send_modify(|s| s.bound = s.bound.saturating_sub(1));
+        }
+        result
+    }
+
+    async fn drain_events(
+        &mut self,
+        session: &mut Session<u64>,
+        now: Instant,
+        ack_tx: &mpsc::UnboundedSender<(IncomingRequest, CommandStatus)>,
+        conn: &mut Conn,
+    ) {
+        while let Some(ev) = session.poll_event() {
+            self.on_event(ev, now, ack_tx, conn).await;
+        }
+    }
+
+    fn take_command(&mut self, cmd: Option<Command>) {
+        match cmd {
+            Some(Command::Request { tag, body, tlvs, reply }) => {
+                self.queue.push_back(Queued { tag, body, tlvs, reply })
+            }
+            Some(Command::Unbind { done }) => {
+                self.stopping = true;
+                self.unbind_waiters.push(done);
+            }
+            None => {
+                // Every handle is gone: finish what is queued, then unbind.
+                self.cmds_closed = true;
+                self.stopping = true;
+            }
+        }
+    }
+
+    fn maybe_unbind(&mut self, session: &mut Session<u64>, now: Instant) {
+        if self.stopping && self.queue.is_empty() && session.state().is_bound() {
+            // The session drains in-flight requests before the unbind goes out.
+            let _ = session.unbind(now.into_std());
+        }
+    }
+
+    fn next_deadline(&self, session: &Session<u64>, now: Instant, bound: bool) -> Option<Instant> {
+        let timer = session.poll_timeout().map(Instant::from_std);
+        let pump = if bound && !self.queue.is_empty() && session.window_available() > 0 {
+            let throttle = self.throttle_until.unwrap_or(now);
+            let pace = self.pacer.as_ref().map_or(now, |p| Instant::from_std(p.ready_at(now.into_std())));
+            Some(throttle.max(pace))
+        } else {
+            None
+        };
+        let held = self.shared.with_correlator(|c| c.next_timeout()).map(Instant::from_std);
+        [timer, pump, held].into_iter().flatten().min()
+    }
+
+    /// Moves queued requests into the window while pacing and throttling allow.
+    fn pump(&mut self, session: &mut Session<u64>, now: Instant) {
+        let std_now = now.into_std();
+        while session.window_available() > 0 {
+            if self.throttle_until.is_some_and(|t| t > now) {
+                break;
+            }
+            if self.pacer.as_ref().is_some_and(|p| p.ready_at(std_now) > std_now) {
+                break;
+            }
+            let Some(q) = self.queue.pop_front() else { break };
+            let id = self.next_id;
+            match session.send_request(std_now, q.body.clone(), q.tlvs.clone(), id) {
+                Ok(_) => {
+                    self.next_id += 1;
+                    if let Some(p) = self.pacer.as_mut() {
+                        p.sent(std_now);
+                    }
+                    self.inflight.insert(id, q);
+                }
+                Err(SendError::WindowFull | SendError::Closing | SendError::Closed) => {
+                    self.queue.push_front(q);
+                    break;
+                }
+                Err(e) => {
+                    let _ = q.reply.send(Err(Error::new(ErrorKind::NotAllowed, e.to_string())));
+                }
+            }
+        }
+    }
+
+    fn answer(&mut self, session: &mut Session<u64>, request: IncomingRequest, status: CommandStatus) {
+        let now = Instant::now().into_std();
+        let body = match request.command_id {
+            CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp::default())),
+            _ => Body::DeliverSmResp(Some(DeliverSmResp::default())),
+        };
+        let r = if status.is_ok() {
+            session.respond(now, request, status, body, Tlvs::new())
+        } else {
+            session.respond_error(now, request, status)
+        };
+        if let Err(e) = r {
+            tracing::debug!(error = %e, "could not answer an incoming request (session closing)");
+        }
+    }
+
+    async fn on_event(
+        &mut self,
+        ev: Event<u64>,
+        now: Instant,
+        ack_tx: &mpsc::UnboundedSender<(IncomingRequest, CommandStatus)>,
+        conn: &mut Conn,
+    ) {
+        match ev {
+            Event::Bound { .. } => {
+                conn.bound_at = Some(now);
+                self.shared.status.send_modify(|s| {
+                    s.bound += 1;
+                    s.last_refusal = None;
+                });
+                tracing::info!(bind = self.index, kind = ?self.kind, "bound");
+            }
+            Event::BindRefused { status } => {
+                self.shared.status.send_modify(|s| s.last_refusal = Some(status));
+                conn.ended = Some(Ended::Refused(status));
+            }
+            Event::Response { tag, pdu } => self.on_response(tag, pdu, now).await,
+            Event::GenericNack { tag, status, .. } => {
+                self.complete(tag, Err(Error::new(ErrorKind::GenericNack(status), "")))
+            }
+            Event::MalformedResponse { tag, error, .. } => {
+                self.complete(tag, Err(Error::new(ErrorKind::MalformedResponse, error.to_string())))
+            }
+            Event::ResponseTimeout { tag, .. } => self.complete(tag, Err(Error::new(ErrorKind::Timeout, ""))),
+            Event::Request { request, pdu } => self.on_incoming(request, pdu, now, ack_tx).await,
+            Event::Closed { reason, unacked } => {
+                for u in unacked {
+                    self.complete(u.tag, Err(Error::new(ErrorKind::ConnectionLost, format!("{reason:?}"))));
+                }
+                let bound_for = conn.bound_at.map_or(Duration::ZERO, |t| now - t);
+                if conn.ended.is_none() {
+                    conn.ended = Some(match reason {
+                        CloseReason::Unbound | CloseReason::Local if self.stopping => Ended::Stopped,
+                        _ => Ended::Lost(bound_for),
+                    });
+                }
+                tracing::info!(bind = self.index, ?reason, "session closed");
+            }
+            Event::UnexpectedResponse { pdu } => {
+                tracing::debug!(seq = pdu.sequence_number, "response matching no request (late or duplicate)")
+            }
+            Event::PeerError { error } => tracing::warn!(bind = self.index, %error, "peer sent a bad PDU"),
+            _ => {}
+        }
+    }
+
+    fn complete(&mut self, id: u64, result: Result<Pdu, Error>) {
+        if let Some(q) = self.inflight.remove(&id) {
+            let _ = q.reply.send(result);
+        }
+    }
+
+    async fn on_response(&mut self, id: u64, pdu: Pdu, now: Instant) {
+        let Some(q) = self.inflight.remove(&id) else { return };
+        let status = pdu.command_status;
+        if matches!(status, CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL) {
+            // Pause the whole bind and send the same PDU again first, so multipart order holds.
+            self.throttle_until = Some(now + self.throttle_delay);
+            self.throttle_delay = (self.throttle_delay * 2).min(self.config.throttle_max);
+            self.queue.push_front(q);
+            return;
+        }
+        if !status.is_ok() {
+            let _ = q.reply.send(Err(Error::new(ErrorKind::Status(status), "")));
+            return;
+        }
+        self.throttle_delay = self.config.throttle_min;
+        if let Body::SubmitSmResp(Some(r)) = &pdu.body {
+            let id = String::from_utf8_lossy(r.message_id.as_bytes());
+            let outcomes =
+                self.shared.with_correlator(|c| c.record_submit(&self.shared.account, &id, q.tag, now.into_std()));
+            for o in outcomes {
+                if let Outcome::Matched(m) | Outcome::Duplicate(m) = o {
+                    self.emit(IncomingEvent::LateMatch(m)).await;
+                }
+            }
+        }
+        let _ = q.reply.send(Ok(pdu));
+    }
+
+    async fn on_incoming(
+        &mut self,
+        request: IncomingRequest,
+        pdu: Pdu,
+        now: Instant,
+        ack_tx: &mpsc::UnboundedSender<(IncomingRequest, CommandStatus)>,
+    ) {
+        let receipt = receipt_of(&pdu);
+        let (correlation, mut expired) = match &receipt {
+            None => (None, Vec::new()),
+            Some(r) => self.shared.with_correlator(|c| {
+                let outcome = c.handle_receipt(&self.shared.account, r.clone(), now.into_std());
+                (Some(outcome), c.poll_expired(now.into_std()))
+            }),
+        };
+        let correlation = correlation.map(|o| match o {
+            Outcome::Matched(m) => Correlation::Matched(m),
+            Outcome::Duplicate(m) => Correlation::Duplicate(m),
+            Outcome::Early { evicted } => {
+                expired.extend(evicted);
+                Correlation::Early
+            }
+            Outcome::Unmatched(u) => Correlation::Unmatched(u),
+        });
+        for u in expired {
+            self.emit(IncomingEvent::Unmatched(u)).await;
+        }
+        let responder = Responder { request: Some(request), tx: ack_tx.clone() };
+        let incoming = Incoming::new(pdu, receipt, correlation, responder);
+        if self.shared.incoming_taken.load(Ordering::Relaxed) {
+            self.emit(IncomingEvent::Message(Box::new(incoming))).await;
+        } else {
+            // Nobody reads incoming messages: acknowledge so the SMSC's window does not fill.
+            incoming.ack();
+        }
+    }
+
+    /// Held receipts whose submit never came: reported, never dropped silently.
+    async fn report_expired(&self, now: Instant) {
+        let expired = self.shared.with_correlator(|c| c.poll_expired(now.into_std()));
+        for u in expired {
+            self.emit(IncomingEvent::Unmatched(u)).await;
+        }
+    }
+
+    async fn emit(&self, ev: IncomingEvent) {
+        if self.shared.incoming_taken.load(Ordering::Relaxed) {
+            // Back-pressure: while the application is behind, we stop reading the socket.
+            let _ = self.shared.incoming.send(ev).await;
+        }
+    }
+}
+
+struct Conn {
+    bound_at: Option<Instant>,
+    ended: Option<Ended>,
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn receipt_of(pdu: &Pdu) -> Option<smpp_dlr::Receipt> {
+    let (esm, sm) = match &pdu.body {
+        Body::DeliverSm(d) => (d.esm_class, d.short_message.as_bytes()),
+        Body::DataSm(d) => (d.esm_class, &[][..]),
+        _ => return None,
+    };
+    if !esm.is_delivery_receipt() && esm.message_type() != smpp_codec::EsmClass::INTERMEDIATE_NOTIFICATION {
+        return None;
+    }
+    let input = ReceiptInput {
+        short_message: sm,
+        message_payload: pdu.tlvs.message_payload(),
+        receipted_message_id: pdu.tlvs.receipted_message_id(),
+        message_state: pdu.tlvs.message_state(),
+        network_error_code: pdu.tlvs.network_error_code(),
+    };
+    match parse_receipt(&input) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable delivery receipt");
+            None
+        }
+    }
+}
