@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use smpp_codec::{
-    Body, CancelSm, CommandStatus, DataSm, Pdu, QuerySm, ReplaceSm, SubmitSm, Tlvs,
-};
+use smpp_codec::{Body, CancelSm, CommandStatus, DataSm, Pdu, QuerySm, ReplaceSm, SubmitSm, Tlvs};
 use smpp_dlr::correlate::{Counters as CorrelationCounters, Matched, Unmatched};
 use smpp_dlr::{Correlator, MemoryStore, Receipt};
 use smpp_session::{BindKind, IncomingRequest};
@@ -235,10 +233,14 @@ impl EsmeClient {
                 if s.bound > 0 {
                     return Ok(());
                 }
-                if let Some(status @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID)) =
-                    s.last_refusal
+                if let Some(
+                    status @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID),
+                ) = s.last_refusal
                 {
-                    return Err(Error::new(ErrorKind::BindRefused(status), "check system_id and password"));
+                    return Err(Error::new(
+                        ErrorKind::BindRefused(status),
+                        "check system_id and password",
+                    ));
                 }
             }
             rx.changed().await.map_err(|_| Error::new(ErrorKind::Closed, "driver stopped"))?;
@@ -280,10 +282,17 @@ impl EsmeClient {
 
     /// [`EsmeClient::submit`] with the caller's tag, which comes back on the receipt's
     /// correlation ([`Matched::tag`]).
-    pub async fn submit_tagged(&self, tag: u64, sm: SubmitSm, tlvs: Tlvs) -> Result<Submitted, Error> {
+    pub async fn submit_tagged(
+        &self,
+        tag: u64,
+        sm: SubmitSm,
+        tlvs: Tlvs,
+    ) -> Result<Submitted, Error> {
         let pdu = self.request_tagged(tag, Body::SubmitSm(sm), tlvs).await?;
         let message_id = match &pdu.body {
-            Body::SubmitSmResp(Some(r)) => String::from_utf8_lossy(r.message_id.as_bytes()).into_owned(),
+            Body::SubmitSmResp(Some(r)) => {
+                String::from_utf8_lossy(r.message_id.as_bytes()).into_owned()
+            }
             _ => String::new(),
         };
         Ok(Submitted { message_id, tag })

@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use smpp_codec::{
-    Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, Pdu, Tlvs,
-};
+use smpp_codec::{Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, Pdu, Tlvs};
 use smpp_dlr::{
     correlate::Counters as CorrelationCounters, parse_receipt, Correlator, MemoryStore, Outcome,
     ReceiptInput,
@@ -98,6 +96,8 @@ impl Shared {
 }
 
 struct Queued {
+    /// Arrival order: retried PDUs go back in this order (multipart parts stay in sequence).
+    order: u64,
     tag: u64,
     body: Body,
     tlvs: Tlvs,
@@ -127,6 +127,7 @@ pub(crate) struct Driver {
     queue: VecDeque<Queued>,
     inflight: HashMap<u64, Queued>,
     next_id: u64,
+    arrivals: u64,
     stopping: bool,
     unbind_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -154,6 +155,7 @@ impl Driver {
             queue: VecDeque::new(),
             inflight: HashMap::new(),
             next_id: 0,
+            arrivals: 0,
             stopping: false,
             unbind_waiters: Vec::new(),
         }
@@ -167,7 +169,9 @@ impl Driver {
             let ended = self.connect_once().await;
             let delay = match ended {
                 Ok(Ended::Stopped) => break,
-                Ok(Ended::Refused(s @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID))) => {
+                Ok(Ended::Refused(
+                    s @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID),
+                )) => {
                     tracing::error!(bind = self.index, status = %s, "SMSC refused our credentials; retrying slowly");
                     backoff.auth_failure_delay()
                 }
@@ -204,7 +208,8 @@ impl Driver {
         while let Ok(cmd) = self.cmds.try_recv() {
             match cmd {
                 Command::Request { reply, .. } => {
-                    let _ = reply.send(Err(Error::new(ErrorKind::Closed, "unbound before it was sent")));
+                    let _ = reply
+                        .send(Err(Error::new(ErrorKind::Closed, "unbound before it was sent")));
                 }
                 Command::Unbind { done } => self.unbind_waiters.push(done),
             }
@@ -221,16 +226,19 @@ impl Driver {
         let addr = (self.config.host.as_str(), self.config.port);
         let tcp = tokio::time::timeout(self.config.connect_timeout, TcpStream::connect(addr))
             .await
-            .map_err(|_| Error::new(ErrorKind::Io(std::io::ErrorKind::TimedOut), "connect timed out"))??;
+            .map_err(|_| {
+                Error::new(ErrorKind::Io(std::io::ErrorKind::TimedOut), "connect timed out")
+            })??;
         tcp.set_nodelay(true)?;
         match &self.config.tls {
             None => self.drive(tcp).await,
             Some(tls) => {
                 let (connector, name) = tls.connector(&self.config.host)?;
-                let stream = tokio::time::timeout(self.config.connect_timeout, connector.connect(name, tcp))
-                    .await
-                    .map_err(|_| Error::new(ErrorKind::Tls, "TLS handshake timed out"))?
-                    .map_err(|e| Error::new(ErrorKind::Tls, e.to_string()))?;
+                let stream =
+                    tokio::time::timeout(self.config.connect_timeout, connector.connect(name, tcp))
+                        .await
+                        .map_err(|_| Error::new(ErrorKind::Tls, "TLS handshake timed out"))?
+                        .map_err(|e| Error::new(ErrorKind::Tls, e.to_string()))?;
                 self.drive(stream).await
             }
         }
@@ -249,8 +257,12 @@ impl Driver {
         }
     }
 
-    async fn drive<S: AsyncRead + AsyncWrite + Unpin>(&mut self, mut stream: S) -> Result<Ended, Error> {
-        let mut session: Session<u64> = Session::new(Role::Esme, self.config.session.clone(), Instant::now().into_std());
+    async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        mut stream: S,
+    ) -> Result<Ended, Error> {
+        let mut session: Session<u64> =
+            Session::new(Role::Esme, self.config.session.clone(), Instant::now().into_std());
         session
             .bind(Instant::now().into_std(), self.kind, self.bind_body())
             .map_err(|e| Error::new(ErrorKind::NotAllowed, e.to_string()))?;
@@ -281,7 +293,8 @@ impl Driver {
                 break Ok(ended);
             }
             let deadline = self.next_deadline(&session, now, conn.bound_at.is_some());
-            let accept = !self.stopping && !self.cmds_closed && self.queue.len() < self.config.queue;
+            let accept =
+                !self.stopping && !self.cmds_closed && self.queue.len() < self.config.queue;
             if rbuf.capacity() - rbuf.len() < 4096 {
                 rbuf.reserve(64 * 1024);
             }
@@ -335,7 +348,8 @@ impl Driver {
     fn take_command(&mut self, cmd: Option<Command>) {
         match cmd {
             Some(Command::Request { tag, body, tlvs, reply }) => {
-                self.queue.push_back(Queued { tag, body, tlvs, reply })
+                self.arrivals += 1;
+                self.queue.push_back(Queued { order: self.arrivals, tag, body, tlvs, reply })
             }
             Some(Command::Unbind { done }) => {
                 self.stopping = true;
@@ -360,7 +374,8 @@ impl Driver {
         let timer = session.poll_timeout().map(Instant::from_std);
         let pump = if bound && !self.queue.is_empty() && session.window_available() > 0 {
             let throttle = self.throttle_until.unwrap_or(now);
-            let pace = self.pacer.as_ref().map_or(now, |p| Instant::from_std(p.ready_at(now.into_std())));
+            let pace =
+                self.pacer.as_ref().map_or(now, |p| Instant::from_std(p.ready_at(now.into_std())));
             Some(throttle.max(pace))
         } else {
             None
@@ -400,7 +415,12 @@ impl Driver {
         }
     }
 
-    fn answer(&mut self, session: &mut Session<u64>, request: IncomingRequest, status: CommandStatus) {
+    fn answer(
+        &mut self,
+        session: &mut Session<u64>,
+        request: IncomingRequest,
+        status: CommandStatus,
+    ) {
         let now = Instant::now().into_std();
         let body = match request.command_id {
             CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp::default())),
@@ -443,25 +463,37 @@ impl Driver {
             Event::MalformedResponse { tag, error, .. } => {
                 self.complete(tag, Err(Error::new(ErrorKind::MalformedResponse, error.to_string())))
             }
-            Event::ResponseTimeout { tag, .. } => self.complete(tag, Err(Error::new(ErrorKind::Timeout, ""))),
+            Event::ResponseTimeout { tag, .. } => {
+                self.complete(tag, Err(Error::new(ErrorKind::Timeout, "")))
+            }
             Event::Request { request, pdu } => self.on_incoming(request, pdu, now, ack_tx).await,
             Event::Closed { reason, unacked } => {
                 for u in unacked {
-                    self.complete(u.tag, Err(Error::new(ErrorKind::ConnectionLost, format!("{reason:?}"))));
+                    self.complete(
+                        u.tag,
+                        Err(Error::new(ErrorKind::ConnectionLost, format!("{reason:?}"))),
+                    );
                 }
                 let bound_for = conn.bound_at.map_or(Duration::ZERO, |t| now - t);
                 if conn.ended.is_none() {
                     conn.ended = Some(match reason {
-                        CloseReason::Unbound | CloseReason::Local if self.stopping => Ended::Stopped,
+                        CloseReason::Unbound | CloseReason::Local if self.stopping => {
+                            Ended::Stopped
+                        }
                         _ => Ended::Lost(bound_for),
                     });
                 }
                 tracing::info!(bind = self.index, ?reason, "session closed");
             }
             Event::UnexpectedResponse { pdu } => {
-                tracing::debug!(seq = pdu.sequence_number, "response matching no request (late or duplicate)")
+                tracing::debug!(
+                    seq = pdu.sequence_number,
+                    "response matching no request (late or duplicate)"
+                )
             }
-            Event::PeerError { error } => tracing::warn!(bind = self.index, %error, "peer sent a bad PDU"),
+            Event::PeerError { error } => {
+                tracing::warn!(bind = self.index, %error, "peer sent a bad PDU")
+            }
             _ => {}
         }
     }
@@ -479,7 +511,8 @@ impl Driver {
             // Pause the whole bind and send the same PDU again first, so multipart order holds.
             self.throttle_until = Some(now + self.throttle_delay);
             self.throttle_delay = (self.throttle_delay * 2).min(self.config.throttle_max);
-            self.queue.push_front(q);
+            let at = self.queue.iter().take_while(|x| x.order < q.order).count();
+            self.queue.insert(at, q);
             return;
         }
         if !status.is_ok() {
@@ -489,8 +522,9 @@ impl Driver {
         self.throttle_delay = self.config.throttle_min;
         if let Body::SubmitSmResp(Some(r)) = &pdu.body {
             let id = String::from_utf8_lossy(r.message_id.as_bytes());
-            let outcomes =
-                self.shared.with_correlator(|c| c.record_submit(&self.shared.account, &id, q.tag, now.into_std()));
+            let outcomes = self.shared.with_correlator(|c| {
+                c.record_submit(&self.shared.account, &id, q.tag, now.into_std())
+            });
             for o in outcomes {
                 if let Outcome::Matched(m) | Outcome::Duplicate(m) = o {
                     self.emit(IncomingEvent::LateMatch(m)).await;
@@ -571,7 +605,9 @@ fn receipt_of(pdu: &Pdu) -> Option<smpp_dlr::Receipt> {
         Body::DataSm(d) => (d.esm_class, &[][..]),
         _ => return None,
     };
-    if !esm.is_delivery_receipt() && esm.message_type() != smpp_codec::EsmClass::INTERMEDIATE_NOTIFICATION {
+    if !esm.is_delivery_receipt()
+        && esm.message_type() != smpp_codec::EsmClass::INTERMEDIATE_NOTIFICATION
+    {
         return None;
     }
     let input = ReceiptInput {

@@ -84,7 +84,9 @@ impl fmt::Display for Error {
             ErrorKind::Status(s) => write!(f, "SMSC answered {s}")?,
             ErrorKind::GenericNack(s) => write!(f, "SMSC answered generic_nack {s}")?,
             ErrorKind::Timeout => f.write_str("no response in time (outcome unknown)")?,
-            ErrorKind::ConnectionLost => f.write_str("connection lost before the response (outcome unknown)")?,
+            ErrorKind::ConnectionLost => {
+                f.write_str("connection lost before the response (outcome unknown)")?
+            }
             ErrorKind::MalformedResponse => f.write_str("malformed response (outcome unknown)")?,
             ErrorKind::Closed => f.write_str("client closed")?,
             ErrorKind::BindRefused(s) => write!(f, "bind refused: {s}")?,

@@ -37,12 +37,17 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, Error> {
         .map_err(|e| Error::config(format!("tls.client_key {}: {e}", path.display())))?;
     rustls_pemfile::private_key(&mut &pem[..])
         .map_err(|e| Error::config(format!("tls.client_key {}: {e}", path.display())))?
-        .ok_or_else(|| Error::config(format!("tls.client_key {}: no PEM private key", path.display())))
+        .ok_or_else(|| {
+            Error::config(format!("tls.client_key {}: no PEM private key", path.display()))
+        })
 }
 
 impl TlsConfig {
     /// Builds the connector and the name to verify for `host`.
-    pub(crate) fn connector(&self, host: &str) -> Result<(TlsConnector, ServerName<'static>), Error> {
+    pub(crate) fn connector(
+        &self,
+        host: &str,
+    ) -> Result<(TlsConnector, ServerName<'static>), Error> {
         let mut roots = rustls::RootCertStore::empty();
         let Some(ca) = &self.ca_file else {
             return Err(Error::config("tls.ca_file is required: carriers use private CAs"));
