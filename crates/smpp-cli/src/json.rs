@@ -72,12 +72,15 @@ pub(crate) fn input_error_to_json(message: &str) -> Value {
     json!({"error": {"kind": "invalid", "message": message, "reply": null, "then": "continue"}})
 }
 
+/// A list being filled: its field name and the items so far.
+type OpenList = Option<(&'static str, Vec<Value>)>;
+
 /// Collects visited fields into a JSON object, nesting lists of objects.
 #[derive(Default)]
 struct JsonFields {
-    stack: Vec<(Map<String, Value>, Option<(&'static str, Vec<Value>)>)>,
+    stack: Vec<(Map<String, Value>, OpenList)>,
     current: Map<String, Value>,
-    list: Option<(&'static str, Vec<Value>)>,
+    list: OpenList,
 }
 
 impl JsonFields {

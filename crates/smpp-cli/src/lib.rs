@@ -7,10 +7,13 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod conn_args;
 mod hexutil;
 mod json;
 mod pdu_cmd;
 mod pretty;
+mod send;
 
 /// SMPP 3.4 tools.
 #[derive(Debug, Parser)]
@@ -25,13 +28,30 @@ enum Command {
     /// Decode, encode and split PDUs (hex ⇄ JSON).
     #[command(subcommand)]
     Pdu(pdu_cmd::PduCommand),
+    /// Send one message (split per carrier) and optionally wait for its receipts.
+    Send(send::SendArgs),
+    /// Load test an SMSC: throughput, latency, receipt correlation, CPU.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Pdu(cmd) => pdu_cmd::run(cmd),
+        Command::Send(a) => runtime()?.block_on(send::run(a)),
+        Command::Bench(a) => runtime()?.block_on(bench::run(a)),
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    // Logs go to stderr; RUST_LOG=smpp_tokio=debug for detail. Numbers and texts are never logged.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
 /// The `smpp pdu` JSON contract as functions.

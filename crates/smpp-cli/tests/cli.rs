@@ -83,7 +83,11 @@ fn decode_then_encode_gives_back_the_bytes() {
 #[test]
 fn encode_names_the_bad_field() {
     let out = smpp(
-        &["pdu", "encode", r#"{"command_name":"submit_sm","fields":{"destination_addr":"123456789012345678901"}}"#],
+        &[
+            "pdu",
+            "encode",
+            r#"{"command_name":"submit_sm","fields":{"destination_addr":"123456789012345678901"}}"#,
+        ],
         "",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -93,7 +97,8 @@ fn encode_names_the_bad_field() {
 
 #[test]
 fn encode_reads_json_lines_from_stdin() {
-    let input = "{\"command_name\":\"enquire_link\",\"sequence_number\":7}\n{\"command_name\":\"nope\"}\n";
+    let input =
+        "{\"command_name\":\"enquire_link\",\"sequence_number\":7}\n{\"command_name\":\"nope\"}\n";
     let out = smpp(&["pdu", "encode"], input);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();

@@ -24,6 +24,7 @@
 
 mod backoff;
 mod client;
+pub mod compose;
 mod config;
 mod driver;
 mod error;

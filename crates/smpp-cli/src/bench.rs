@@ -1,0 +1,266 @@
+//! `smpp bench`: the load tool every benchmark uses. Bounded by --count and --dlr-timeout.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::json;
+use smpp_codec::{SubmitSm, Tlvs};
+use smpp_sms::{segment, CarrierProfile};
+use smpp_tokio::{compose, connect, Correlation, EsmeClient, IncomingEvent};
+
+use crate::conn_args::ConnArgs;
+
+/// Load test: submit --count messages through --binds binds with --window outstanding each,
+/// and (unless --no-dlr) correlate every receipt.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    #[command(flatten)]
+    conn: ConnArgs,
+    /// Messages to send (each may be several PDUs with --long).
+    #[arg(long, default_value_t = 10_000)]
+    count: u64,
+    /// UCS-2 Japanese text instead of GSM.
+    #[arg(long)]
+    ucs2: bool,
+    /// Long text: several concatenated parts per message.
+    #[arg(long)]
+    long: bool,
+    /// Do not ask for receipts.
+    #[arg(long = "no-dlr")]
+    no_dlr: bool,
+    /// Seconds to wait for receipts after the last submit response.
+    #[arg(long = "dlr-timeout", default_value_t = 30.0)]
+    dlr_timeout: f64,
+    /// Carrier profile for splitting long texts.
+    #[arg(long, default_value = "docomo")]
+    carrier: String,
+    /// Print one JSON object as the last stdout line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Default)]
+struct Tally {
+    ok: AtomicU64,
+    failed: Mutex<BTreeMap<String, u64>>,
+    latencies_us: Mutex<Vec<u32>>,
+}
+
+#[derive(Default, Debug)]
+struct Receipts {
+    received: u64,
+    correlated: u64,
+    uncorrelated: u64,
+    duplicate: u64,
+    early: u64,
+    by_stat: BTreeMap<String, u64>,
+    last_correlated: Option<Instant>,
+}
+
+fn template(a: &BenchArgs) -> anyhow::Result<Vec<(SubmitSm, Tlvs)>> {
+    let base = if a.ucs2 {
+        "ご利用代金のお支払い期日は11月27日です。"
+    } else {
+        "Your card payment is due on 27 Nov."
+    };
+    let text = if a.long { base.repeat(if a.ucs2 { 8 } else { 9 }) } else { base.to_string() };
+    let profile = CarrierProfile::by_name(&a.carrier)?;
+    let seg = segment(&text, &profile, 0x4242, a.ucs2)?;
+    Ok(compose::submits(&seg, "TESTCARD", "+819012345678", u8::from(!a.no_dlr))?)
+}
+
+pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
+    let pdus = Arc::new(template(&a)?);
+    let mut config = a.conn.config()?;
+    config.incoming_capacity(65_536);
+    let (client, conn) = connect(config)?;
+    tokio::spawn(conn);
+    let incoming = if a.no_dlr { None } else { client.incoming() };
+    tokio::time::timeout(Duration::from_secs(15), client.ready())
+        .await
+        .map_err(|_| anyhow::anyhow!("no bind within 15 s to {}:{}", a.conn.host, a.conn.port))??;
+
+    let started = Instant::now();
+    let receipts = Arc::new(Mutex::new(Receipts::default()));
+    let collector = incoming.map(|rx| tokio::spawn(collect(rx, receipts.clone())));
+    let tally = Arc::new(Tally::default());
+    let next = Arc::new(AtomicU64::new(0));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let workers = (a.conn.window * a.conn.binds * 2).clamp(1, 4096);
+    let mut tasks = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (client, pdus, tally, next, progress) =
+            (client.clone(), pdus.clone(), tally.clone(), next.clone(), progress.clone());
+        let count = a.count;
+        tasks.push(tokio::spawn(async move {
+            worker(client, pdus, tally, next, progress, count).await
+        }));
+    }
+    let bar = show_progress(progress.clone(), a.count * pdus.len() as u64);
+    for t in tasks {
+        t.await?;
+    }
+    let submit_elapsed = started.elapsed().as_secs_f64();
+    let sent = a.count * pdus.len() as u64;
+    let ok = tally.ok.load(Ordering::Relaxed);
+
+    if let Some(c) = collector {
+        let deadline = Instant::now() + Duration::from_secs_f64(a.dlr_timeout.max(0.0));
+        while receipts.lock().unwrap().correlated < ok && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        c.abort();
+    }
+    if let Some(b) = bar {
+        b.abort();
+        eprintln!();
+    }
+    client.unbind().await;
+
+    let r = receipts.lock().unwrap();
+    let mut lat = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
+    lat.sort_unstable();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, |v| *v as f64 / 1000.0)
+    };
+    let all_correlated_s = r.last_correlated.map_or(0.0, |t| (t - started).as_secs_f64());
+    let failed = tally.failed.lock().unwrap().clone();
+    let dlr_ok = a.no_dlr || r.correlated >= ok;
+    let all_ok = ok == sent && dlr_ok;
+    let report = json!({
+        "pdus": sent,
+        "submit": {
+            "sent": sent, "ok": ok, "failed": failed,
+            "elapsed_s": submit_elapsed, "per_s": ok as f64 / submit_elapsed.max(1e-9),
+        },
+        "dlr": {
+            "expected": if a.no_dlr { 0 } else { ok },
+            "received": r.received, "correlated": r.correlated, "uncorrelated": r.uncorrelated,
+            "duplicate": r.duplicate, "early": r.early, "by_stat": r.by_stat,
+            "all_correlated_s": all_correlated_s,
+            "full_cycle_per_s": if all_correlated_s > 0.0 { r.correlated as f64 / all_correlated_s } else { 0.0 },
+        },
+        "resp_latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
+        "cpu_s": cpu_seconds(),
+        "max_rss_kib": max_rss_kib(),
+        "ok": all_ok,
+    });
+    if a.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(if all_ok { 0 } else { 1 })
+}
+
+async fn worker(
+    client: EsmeClient,
+    pdus: Arc<Vec<(SubmitSm, Tlvs)>>,
+    tally: Arc<Tally>,
+    next: Arc<AtomicU64>,
+    progress: Arc<AtomicUsize>,
+    count: u64,
+) {
+    let mut lat = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= count {
+            break;
+        }
+        for (sm, tlvs) in pdus.iter() {
+            let t0 = Instant::now();
+            match client.submit(sm.clone(), tlvs.clone()).await {
+                Ok(_) => {
+                    tally.ok.fetch_add(1, Ordering::Relaxed);
+                    lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                }
+                Err(e) => {
+                    let key =
+                        e.status().map_or_else(|| format!("{:?}", e.kind()), |s| s.to_string());
+                    *tally.failed.lock().unwrap().entry(key).or_default() += 1;
+                }
+            }
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    tally.latencies_us.lock().unwrap().extend(lat);
+}
+
+async fn collect(mut rx: tokio::sync::mpsc::Receiver<IncomingEvent>, r: Arc<Mutex<Receipts>>) {
+    while let Some(ev) = rx.recv().await {
+        let mut r = r.lock().unwrap();
+        match ev {
+            IncomingEvent::Message(m) => {
+                r.received += 1;
+                if let Some(stat) = m.receipt.as_ref().and_then(|x| x.stat.as_ref()) {
+                    *r.by_stat.entry(stat.as_str().to_string()).or_default() += 1;
+                }
+                match &m.correlation {
+                    Some(Correlation::Matched(_)) => {
+                        r.correlated += 1;
+                        r.last_correlated = Some(Instant::now());
+                    }
+                    Some(Correlation::Duplicate(_)) => r.duplicate += 1,
+                    Some(Correlation::Early) => r.early += 1,
+                    Some(Correlation::Unmatched(_)) | None => r.uncorrelated += 1,
+                }
+                drop(r);
+                m.ack();
+            }
+            IncomingEvent::LateMatch(_) => {
+                r.correlated += 1;
+                r.last_correlated = Some(Instant::now());
+            }
+            IncomingEvent::Unmatched(_) => r.uncorrelated += 1,
+            _ => {}
+        }
+    }
+}
+
+/// A one-line progress bar on stderr, only when stderr is a terminal.
+fn show_progress(done: Arc<AtomicUsize>, total: u64) -> Option<tokio::task::JoinHandle<()>> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        loop {
+            let d = done.load(Ordering::Relaxed) as u64;
+            let pct = d * 100 / total.max(1);
+            let filled = (pct / 5) as usize;
+            eprint!(
+                "\r[{}{}] {d}/{total} PDUs",
+                "#".repeat(filled),
+                " ".repeat(20 - filled.min(20))
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }))
+}
+
+/// User + system CPU time of this process, from /proc (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 (1-based) of the whole line: 11 and 12 here.
+    // Linux reports them in USER_HZ, which is 100 on every supported architecture.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident set size in KiB (VmHWM), from /proc (Linux; 0 elsewhere).
+fn max_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
