@@ -64,11 +64,16 @@ fn every_valid_fixture_encodes_back_to_the_same_bytes() {
 fn the_corpus_as_one_stream_frames_into_the_same_pdus() {
     let whole: Vec<Fixture> = fixtures()
         .into_iter()
-        .filter(|f| !f.strict && f.expect.pointer("/error/then").and_then(Value::as_str) != Some("close_connection"))
+        .filter(|f| {
+            !f.strict
+                && f.expect.pointer("/error/then").and_then(Value::as_str)
+                    != Some("close_connection")
+        })
         .filter(|f| f.expect.pointer("/error/kind").and_then(Value::as_str) != Some("incomplete"))
         .collect();
     let stream: String = whole.iter().map(|f| compact(&f.hex)).collect();
-    let frames = split_frames(&stream, false, smpp_codec::Framer::DEFAULT_MAX_COMMAND_LENGTH).unwrap();
+    let frames =
+        split_frames(&stream, false, smpp_codec::Framer::DEFAULT_MAX_COMMAND_LENGTH).unwrap();
     assert_eq!(frames.len(), whole.len());
     for (f, got) in whole.iter().zip(&frames) {
         assert_eq!(got, &f.expect, "fixture {} inside the stream", f.name);
