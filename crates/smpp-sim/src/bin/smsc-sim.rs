@@ -1,0 +1,112 @@
+//! `smsc-sim`: the SMSC simulator as a program.
+//!
+//! ```text
+//! smsc-sim --config deploy/sim.toml
+//! smsc-sim --listen 127.0.0.1:2775 [--carrier docomo] [--auth SYS:PASS]... [--control 127.0.0.1:8775]
+//! ```
+//!
+//! It runs until killed. Logs go to stderr (`RUST_LOG=debug` for more).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use smpp_sim::{CarrierConfig, MessageIdFormat, SimConfig, Simulator};
+
+/// An SMSC simulator that behaves like the Japanese carriers (docomo, au, softbank, rakuten).
+#[derive(Parser, Debug)]
+#[command(name = "smsc-sim", version)]
+struct Args {
+    /// A TOML file declaring one or more carriers (see deploy/sim.toml). Without it, one
+    /// carrier is configured from the flags below.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "carrier", "auth"])]
+    config: Option<PathBuf>,
+
+    /// Where the single carrier listens. Default: the carrier's port on 127.0.0.1 (docomo
+    /// 2775, au 2776, softbank 2777, rakuten 2778).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+
+    /// Which carrier to simulate: docomo, au, softbank or rakuten.
+    #[arg(long, default_value = "docomo")]
+    carrier: String,
+
+    /// An account as SYSTEM_ID:PASSWORD; repeat for more. Default test:test.
+    #[arg(long, value_name = "SYS:PASS")]
+    auth: Vec<String>,
+
+    /// Submits per second allowed per account (0 = unlimited).
+    #[arg(long, default_value_t = 0.0)]
+    tps: f64,
+
+    /// message_id format: decimal, hex, hex_upper, padded, uuid.
+    #[arg(long, value_name = "FORMAT")]
+    message_id_format: Option<String>,
+
+    /// Delay from submit to the delivery receipt, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    receipt_delay_ms: Option<u64>,
+
+    /// Address of the HTTP control API (/stats, /mo, /faults, /messages, /metrics). Overrides
+    /// the file's `control`.
+    #[arg(long, value_name = "ADDR")]
+    control: Option<SocketAddr>,
+}
+
+fn from_flags(args: &Args) -> anyhow::Result<SimConfig> {
+    let mut c = CarrierConfig::new(&args.carrier);
+    c.listen = args.listen;
+    let auths = if args.auth.is_empty() { vec!["test:test".to_owned()] } else { args.auth.clone() };
+    for a in &auths {
+        let Some((sys, pass)) = a.split_once(':') else {
+            bail!("--auth {a:?}: expected SYSTEM_ID:PASSWORD");
+        };
+        c.account(sys, pass).tps = args.tps;
+    }
+    if let Some(f) = &args.message_id_format {
+        c.message_id_format =
+            serde_json::from_value::<MessageIdFormat>(serde_json::Value::String(f.clone()))
+                .with_context(|| {
+                    format!(
+                        "--message-id-format {f:?}: use decimal, hex, hex_upper, padded or uuid"
+                    )
+                })?;
+    }
+    if let Some(ms) = args.receipt_delay_ms {
+        c.receipts.delay_ms = ms;
+    }
+    let config = SimConfig { carriers: vec![c], ..SimConfig::default() };
+    config.validate()?;
+    Ok(config)
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut config = match &args.config {
+        Some(path) => SimConfig::load(path).with_context(|| format!("{}", path.display()))?,
+        None => from_flags(&args)?,
+    };
+    if args.control.is_some() {
+        config.control = args.control;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let sim = Simulator::start(config).await?;
+        for (name, addr) in sim.addrs() {
+            eprintln!("smsc-sim: {name} on {addr}");
+        }
+        if let Some(addr) = sim.control_addr() {
+            eprintln!("smsc-sim: control API on http://{addr}");
+        }
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+}
