@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde_json::json;
-use smpp_codec::{SubmitSm, Tlvs};
+use smpp_codec::{COctetString, ShortMessage, SubmitSm, Tlvs};
 use smpp_sms::{segment, CarrierProfile};
 use smpp_tokio::{compose, connect, Correlation, EsmeClient, IncomingEvent};
 
@@ -172,8 +172,9 @@ async fn worker(
             break;
         }
         for (sm, tlvs) in pdus.iter() {
+            let sm = for_message(sm, i);
             let t0 = Instant::now();
-            match client.submit(sm.clone(), tlvs.clone()).await {
+            match client.submit(sm, tlvs.clone()).await {
                 Ok(_) => {
                     tally.ok.fetch_add(1, Ordering::Relaxed);
                     lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
@@ -188,6 +189,27 @@ async fn worker(
         }
     }
     tally.latencies_us.lock().unwrap().extend(lat);
+}
+
+/// The template part made distinct for message `i`: its own handset and its own
+/// concatenation reference, as real traffic has. Without this, the parts of concurrent long
+/// messages to one handset with one reference would be mixed up by the SMSC (smpp34.md §10.2).
+fn for_message(template: &SubmitSm, i: u64) -> SubmitSm {
+    let mut sm = template.clone();
+    let to = format!("8190{:08}", i % 100_000_000);
+    sm.destination_addr = COctetString::try_from(to.as_str()).unwrap_or_default();
+    if sm.esm_class.udhi() {
+        let mut data = sm.short_message.as_bytes().to_vec();
+        match data.get(..3) {
+            // 16-bit reference: 06 08 04 RR RR TT SS
+            Some([_, 0x08, 0x04]) => data[3..5].copy_from_slice(&(i as u16).to_be_bytes()),
+            // 8-bit reference: 05 00 03 RR TT SS
+            Some([_, 0x00, 0x03]) => data[3] = i as u8,
+            _ => {}
+        }
+        sm.short_message = ShortMessage::new(data).unwrap_or_default();
+    }
+    sm
 }
 
 async fn collect(mut rx: tokio::sync::mpsc::Receiver<IncomingEvent>, r: Arc<Mutex<Receipts>>) {
