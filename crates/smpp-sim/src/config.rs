@@ -91,6 +91,8 @@ pub struct CarrierConfig {
     pub handsets: HandsetConfig,
     /// Faults active from the start (more can be set at run time).
     pub faults: FaultConfig,
+    /// Response shapes real SMSCs send although the spec says otherwise (smpp34.md §13.5).
+    pub quirks: QuirksConfig,
     /// Status answering a submit for a number another carrier serves (MNP). Default
     /// ESME_RINVDSTADR. A name (`"ESME_RINVDSTADR"`) or a number.
     #[serde(deserialize_with = "status")]
@@ -279,6 +281,18 @@ pub struct FaultConfig {
     pub queue_full_burst: u64,
 }
 
+/// Response shapes seen from real SMSCs (smpp34.md §13.5): decoders must take all of them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuirksConfig {
+    /// Error submit_sm_resp / data_sm_resp / query_sm_resp carry a body (an empty message_id)
+    /// instead of being header-only. Default false.
+    pub error_response_body: bool,
+    /// Successful submit_sm_resp / data_sm_resp come without a body (no message_id at all).
+    /// Default false.
+    pub bodiless_success: bool,
+}
+
 /// The number ownership table (MNP).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -339,6 +353,7 @@ impl Default for CarrierConfig {
             receipts: ReceiptConfig::default(),
             handsets: HandsetConfig::default(),
             faults: FaultConfig::default(),
+            quirks: QuirksConfig::default(),
             mnp_status: CommandStatus::ESME_RINVDSTADR,
             store_capacity: 200_000,
             inbox_capacity: 10_000,

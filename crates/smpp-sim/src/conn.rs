@@ -319,8 +319,17 @@ impl Conn {
     }
 
     fn respond_now(&mut self, now: Instant, req: IncomingRequest, status: S, body: Option<Body>) {
+        let q = &self.carrier.cfg.quirks;
+        let id_resp = matches!(req.command_id, CommandId::SUBMIT_SM | CommandId::DATA_SM);
         let _ = match body {
+            Some(_) if status.is_ok() && id_resp && q.bodiless_success => {
+                self.session.respond_error(now, req, status)
+            }
             Some(b) if status.is_ok() => self.session.respond(now, req, status, b, Tlvs::new()),
+            _ if !status.is_ok() && q.error_response_body => match empty_body(req.command_id) {
+                Some(b) => self.session.respond(now, req, status, b, Tlvs::new()),
+                None => self.session.respond_error(now, req, status),
+            },
             _ => self.session.respond_error(now, req, status),
         };
     }
@@ -893,6 +902,17 @@ impl Conn {
             }
         }
     }
+}
+
+/// The response body with empty fields, for error responses sent with a body.
+fn empty_body(request: CommandId) -> Option<Body> {
+    Some(match request {
+        CommandId::SUBMIT_SM => Body::SubmitSmResp(Some(SubmitSmResp::default())),
+        CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp::default())),
+        CommandId::SUBMIT_MULTI => Body::SubmitMultiResp(Some(SubmitMultiResp::default())),
+        CommandId::QUERY_SM => Body::QuerySmResp(Some(QuerySmResp::default())),
+        _ => return None,
+    })
 }
 
 fn cstr<const N: usize>(s: &str) -> COctetString<N> {

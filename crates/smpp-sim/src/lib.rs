@@ -82,6 +82,41 @@
 //! sim.shutdown().await;
 //! # });
 //! ```
+//!
+//! # Configuration
+//!
+//! [`SimConfig`] holds one [`CarrierConfig`] per carrier. Build it in code
+//! ([`SimConfig::single`], [`CarrierConfig::new`] and the public fields, each documented with
+//! its default) or read TOML with [`SimConfig::load`]; `deploy/sim.toml` documents every key
+//! for all four carriers. A configuration error names its key
+//! (`carriers.docomo.accounts[0].password: at most 8 characters`).
+//!
+//! # Control API
+//!
+//! With [`SimConfig::control`] set, an HTTP server on that address offers what
+//! [`RunningSim`] does:
+//!
+//! | Route | Does |
+//! |---|---|
+//! | `GET /stats` | [`SimStats`] as JSON: per carrier binds, submits, parts, billable segments, receipts sent/acked, MOs, errors by status |
+//! | `GET /metrics` | the same as Prometheus text (`smsc_sim_submits_total{carrier="docomo"}`, ...) |
+//! | `GET /messages?to=NUMBER[&carrier=NAME]` | what that handset received ([`HandsetMessage`]: reassembled text, segments, billable count) |
+//! | `POST /mo` | injects an MO: `{"carrier":"docomo","from":"819012345678","to":"0120000000","text":"はい"}` ([`MoRequest`]) |
+//! | `POST /faults` | injects a fault: `{"carrier":"au","fault":"hang","ms":5000}` ([`FaultRequest`], [`Fault`]) |
+//!
+//! Errors come back as status 400 with `{"error": "..."}`.
+//!
+//! # Performance
+//!
+//! Connections share no lock on the submit path except their account's token bucket (only
+//! when a rate is set) and one of 16 message-store shards; counters are atomics. Reads and
+//! writes are batched: one `read` feeds every whole PDU it holds to the session, and
+//! everything the session queued goes out in one `write`. On the 2-core development machine,
+//! with the load generator of `examples/load.rs` on the same cores, 10 transceivers with 100
+//! submits in flight each pass ~140 000 submits/s, each with its receipt; the simulator spends
+//! ~10 µs of CPU per message (submit, response, receipt, its response). 2 000 binds at once
+//! are served. Memory is bounded by [`CarrierConfig::store_capacity`] (about 700 bytes per
+//! stored message) and the receipt queues.
 
 mod carrier;
 mod config;
@@ -108,8 +143,8 @@ use tokio::task::JoinHandle;
 pub use carrier::HandsetMessage;
 pub use config::{
     AccountConfig, CarrierConfig, ConcatConfig, ConfigError, FaultConfig, HandsetConfig, MnpConfig,
-    MoFeedConfig, MoTemplate, OutcomeWeight, ReceiptConfig, SessionSettings, SimConfig, TlsConfig,
-    ValidationConfig,
+    MoFeedConfig, MoTemplate, OutcomeWeight, QuirksConfig, ReceiptConfig, SessionSettings,
+    SimConfig, TlsConfig, ValidationConfig,
 };
 pub use fault::{Fault, FaultRequest, MalformedKind};
 pub use mo::{MoError, MoInjected, MoRequest};

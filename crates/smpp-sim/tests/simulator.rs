@@ -1008,3 +1008,20 @@ async fn the_binary_serves_one_carrier_from_flags() {
     let result = message_id(&e.submit(submit(TO, "x", 0), Tlvs::new()).await);
     assert_eq!(result.unwrap(), "1");
 }
+
+#[tokio::test]
+async fn quirks_send_error_responses_with_a_body_and_successes_without_one() {
+    let sim = start("au", |c| {
+        c.quirks.error_response_body = true;
+        c.quirks.bodiless_success = true;
+    })
+    .await;
+    let mut e = trx(&sim, "au").await;
+    let ok = e.submit(submit(TO, "x", 0), Tlvs::new()).await;
+    assert!(ok.command_status.is_ok());
+    assert_eq!(ok.body, Body::SubmitSmResp(None), "a success without its body");
+    let err = e.submit(submit("", "x", 0), Tlvs::new()).await;
+    assert_eq!(err.command_status, S::ESME_RINVDSTADR);
+    assert!(matches!(err.body, Body::SubmitSmResp(Some(_))), "an error with a body: {err:?}");
+    sim.shutdown().await;
+}
