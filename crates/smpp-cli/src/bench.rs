@@ -45,7 +45,10 @@ pub(crate) struct BenchArgs {
 
 #[derive(Default)]
 struct Tally {
+    started: Option<Instant>,
     ok: AtomicU64,
+    /// When each accepted submit's response arrived, µs after the start (for --tps).
+    accepted_at_us: Mutex<Vec<u64>>,
     failed: Mutex<BTreeMap<String, u64>>,
     latencies_us: Mutex<Vec<u32>>,
 }
@@ -87,7 +90,7 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let receipts = Arc::new(Mutex::new(Receipts::default()));
     let collector = incoming.map(|rx| tokio::spawn(collect(rx, receipts.clone())));
-    let tally = Arc::new(Tally::default());
+    let tally = Arc::new(Tally { started: Some(started), ..Default::default() });
     let next = Arc::new(AtomicU64::new(0));
     let progress = Arc::new(AtomicUsize::new(0));
     let workers = (a.conn.window * a.conn.binds * 2).clamp(1, 4096);
@@ -145,6 +148,7 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
             "full_cycle_per_s": if all_correlated_s > 0.0 { r.correlated as f64 / all_correlated_s } else { 0.0 },
         },
         "resp_latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
+        "pacing": a.conn.tps.map(|t| pacing(std::mem::take(&mut *tally.accepted_at_us.lock().unwrap()), t)),
         "cpu_s": cpu_seconds(),
         "max_rss_kib": max_rss_kib(),
         "ok": all_ok,
@@ -166,6 +170,7 @@ async fn worker(
     count: u64,
 ) {
     let mut lat = Vec::new();
+    let mut accepted = Vec::new();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= count {
@@ -177,7 +182,11 @@ async fn worker(
             match client.submit(sm, tlvs.clone()).await {
                 Ok(_) => {
                     tally.ok.fetch_add(1, Ordering::Relaxed);
-                    lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    let now = Instant::now();
+                    lat.push((now - t0).as_micros().min(u32::MAX as u128) as u32);
+                    if let Some(s) = tally.started {
+                        accepted.push((now - s).as_micros() as u64);
+                    }
                 }
                 Err(e) => {
                     let key =
@@ -189,6 +198,34 @@ async fn worker(
         }
     }
     tally.latencies_us.lock().unwrap().extend(lat);
+    tally.accepted_at_us.lock().unwrap().extend(accepted);
+}
+
+/// How well the rate was kept, from the arrival times of the submit responses (one network
+/// round trip after the SMSC saw each submit): the most PDUs in any 1-second window and the
+/// long-run rate from the first to the last.
+fn pacing(mut at_us: Vec<u64>, target: f64) -> serde_json::Value {
+    at_us.sort_unstable();
+    let mut max_in_window = 0;
+    let mut lo = 0;
+    for hi in 0..at_us.len() {
+        while at_us[hi] - at_us[lo] >= 1_000_000 {
+            lo += 1;
+        }
+        max_in_window = max_in_window.max(hi - lo + 1);
+    }
+    let span_s = match (at_us.first(), at_us.last()) {
+        (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e6,
+        _ => 0.0,
+    };
+    let rate = if span_s > 0.0 { (at_us.len() - 1) as f64 / span_s } else { 0.0 };
+    json!({
+        "target_per_s": target,
+        "max_in_any_1s_window": max_in_window,
+        "long_run_per_s": rate,
+        "error_pct": if target > 0.0 { (rate - target) / target * 100.0 } else { 0.0 },
+        "measured": "submit_sm_resp arrival times at the ESME",
+    })
 }
 
 /// The template part made distinct for message `i`: its own handset and its own

@@ -90,7 +90,6 @@ async fn bench_reports_every_submit_and_receipt_correlated() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "smpp-sim queues receipts for an account whose receiver bound after the submits (being fixed)"]
 async fn bench_over_tx_rx_pairs_correlates_receipts_from_the_receiver() {
     let sim = sim().await;
     let port = sim.addr("docomo").unwrap().port();

@@ -131,6 +131,7 @@ pub struct EsmeClient {
 
 struct Inner {
     senders: Vec<mpsc::Sender<Command>>,
+    _receivers: Vec<mpsc::Sender<Command>>,
     next_bind: AtomicUsize,
     next_tag: AtomicU64,
     status: watch::Receiver<BindStatus>,
@@ -196,10 +197,15 @@ pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
     let shared = Arc::new(Shared::new(config.account(), correlator, status_tx, incoming_tx));
     let config = Arc::new(config);
     let mut senders = Vec::new();
+    let mut receivers = Vec::new();
     let mut drivers = Vec::new();
     for (index, kind) in kinds.into_iter().enumerate() {
         let (tx, rx) = mpsc::channel(config.queue);
-        if kind != BindKind::Receiver {
+        // A receiver takes no requests, but its channel closing is how every driver learns
+        // that the last handle was dropped, so the handle keeps its sender too.
+        if kind == BindKind::Receiver {
+            receivers.push(tx);
+        } else {
             senders.push(tx);
         }
         drivers.push(Driver::new(index, kind, config.clone(), rx, shared.clone(), per_bind_tps));
@@ -213,6 +219,7 @@ pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
     };
     let inner = Inner {
         senders,
+        _receivers: receivers,
         next_bind: AtomicUsize::new(0),
         next_tag: AtomicU64::new(1),
         status: status_rx,
