@@ -9,7 +9,12 @@
 //! Worked example at 2/s with no burst: sends may go at t = 0, 0.5, 1.0, 1.5 s. A caller that
 //! was idle until t = 10 sends at 10.0, 10.5, ...: idle time earns no credit beyond the burst.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+/// Largest rate for which the one-second window is also enforced exactly (the window keeps
+/// one timestamp per PDU of the last second).
+const MAX_WINDOWED_RATE: f64 = 100_000.0;
 
 /// Paces PDUs to a rate in PDUs per second (fractional rates allowed).
 #[derive(Clone, Debug)]
@@ -18,6 +23,10 @@ pub struct Pacer {
     burst: Duration,
     /// Theoretical time of the next send; `None` before the first.
     next: Option<Instant>,
+    /// Send times within the last second, at most `cap` of them.
+    recent: VecDeque<Instant>,
+    /// Most PDUs in any one-second window: `ceil(rate) + burst`; 0 = not enforced.
+    cap: usize,
 }
 
 impl Pacer {
@@ -28,7 +37,12 @@ impl Pacer {
             return None;
         }
         let interval = Duration::from_secs_f64(1.0 / per_second);
-        Some(Self { interval, burst: interval * burst, next: None })
+        let cap = if per_second <= MAX_WINDOWED_RATE {
+            per_second.ceil() as usize + burst as usize
+        } else {
+            0
+        };
+        Some(Self { interval, burst: interval * burst, next: None, recent: VecDeque::new(), cap })
     }
 
     /// The spacing between two PDUs.
@@ -38,21 +52,40 @@ impl Pacer {
 
     /// When the next PDU may go: `now` or later.
     pub fn ready_at(&self, now: Instant) -> Instant {
-        match self.next {
+        let scheduled = match self.next {
             None => now,
             Some(next) => next.checked_sub(self.burst).map_or(now, |t| t.max(now)),
+        };
+        match self.recent.front() {
+            // The window is full: the oldest send must leave it first.
+            Some(&oldest) if self.cap > 0 && self.recent.len() >= self.cap => {
+                scheduled.max(oldest + Duration::from_secs(1))
+            }
+            _ => scheduled,
         }
     }
 
     /// Records a PDU sent at `now` (call only once `ready_at(now) <= now`).
     pub fn sent(&mut self, now: Instant) {
         let base = match self.next {
-            // Behind schedule by more than the burst: restart the schedule from now, so idle
-            // time does not turn into a burst.
-            Some(next) if next + self.burst >= now => next,
-            _ => now,
+            None => now.checked_sub(self.burst).unwrap_or(now),
+            // On time, or woken a little late by the timer: keep the schedule, so the
+            // lateness is caught up and the long-run rate stays exact.
+            Some(next) if now <= next + self.interval => next,
+            // Idle for a while: restart the schedule; idle time earns only `burst`.
+            Some(_) => now.checked_sub(self.burst).unwrap_or(now),
         };
-        self.next = Some(base.max(now.checked_sub(self.burst).unwrap_or(now)) + self.interval);
+        self.next = Some(base + self.interval);
+        if self.cap > 0 {
+            while self
+                .recent
+                .front()
+                .is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(1))
+            {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(now);
+        }
     }
 }
 
@@ -123,6 +156,25 @@ mod tests {
             p.sent(t0);
         }
         assert!(p.ready_at(t0) > t0);
+    }
+
+    #[test]
+    fn late_timer_wakeups_do_not_lower_the_rate_or_break_the_window() {
+        // A real timer wakes us up to a millisecond late; the rate must still be 50/s, and no
+        // one-second window may hold more than 50.
+        let t0 = Instant::now();
+        let mut p = Pacer::new(50.0, 0).unwrap();
+        let mut now = t0;
+        let mut sends = Vec::new();
+        for i in 0..1500u64 {
+            now = p.ready_at(now) + Duration::from_micros(200 + (i * 7919) % 900);
+            p.sent(now);
+            sends.push(now - t0);
+        }
+        let span = (sends[1499] - sends[0]).as_secs_f64();
+        let rate = 1499.0 / span;
+        assert!((rate - 50.0).abs() / 50.0 < 0.01, "long-run rate {rate}");
+        assert!(max_in_any_window(&sends, Duration::from_secs(1)) <= 50);
     }
 
     #[test]
