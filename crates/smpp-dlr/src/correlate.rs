@@ -528,7 +528,8 @@ impl<S: CorrelationStore> Correlator<S> {
     fn find_match(&self, account: &str, receipt: &Receipt) -> Option<Found> {
         let normaliser = self.normalisers.get(account);
         for (source, receipt_id) in receipt_ids(receipt) {
-            for pair in pairs(normaliser, source) {
+            let learned = normaliser.is_some_and(|n| n.learned(source).is_some());
+            for (rank, pair) in pairs(normaliser, source).enumerate() {
                 let Some(key) = read(receipt_id, pair.receipt) else {
                     continue;
                 };
@@ -537,6 +538,11 @@ impl<S: CorrelationStore> Correlator<S> {
                     .find_by_key(account, &key)
                     .into_iter()
                     .filter(|p| read(&p.message_id, pair.submit).as_ref() == Some(&key))
+                    // Once the account's id format is learned, a finalised submit reached only
+                    // through another reading is a coincidence (receipt "10" vs an old resp
+                    // "16" read as hex), not a duplicate: the receipt's own submit may not be
+                    // recorded yet, so it is held as early instead.
+                    .filter(|p| rank == 0 || p.final_state.is_none() || !learned)
                     // An id reused by the SMSC: the pending submit, then the oldest.
                     .min_by_key(|p| (p.final_state.is_some(), p.submitted_at));
                 if let Some(pending) = best {
@@ -816,6 +822,24 @@ mod tests {
         let m = matched(c.handle_receipt(ACCOUNT, text_receipt("0059113978", "DELIVRD"), t0));
         assert!(m.receipt.is_final);
         assert_eq!(c.counters().matched, 3);
+    }
+
+    #[test]
+    fn an_early_receipt_is_not_taken_for_a_duplicate_through_another_reading() {
+        let t0 = Instant::now();
+        let mut c = correlator();
+        // The account's ids are plain decimal both ways: learned after two matches.
+        for id in ["16", "17"] {
+            c.record_submit(ACCOUNT, id, 1, t0);
+            matched(c.handle_receipt(ACCOUNT, text_receipt(id, "DELIVRD"), t0));
+        }
+        // Receipt "10" races ahead of its resp. Read as hex it is 16, a finalised submit: a
+        // coincidence, not a duplicate.
+        let early = c.handle_receipt(ACCOUNT, text_receipt("10", "DELIVRD"), t0);
+        assert_eq!(early, Outcome::Early { evicted: None });
+        let outcomes = c.record_submit(ACCOUNT, "10", 3, t0);
+        assert_eq!(matched(outcomes.into_iter().next().unwrap()).tag, 3);
+        assert_eq!(c.counters().duplicate, 0);
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! The project's own ESME client (`smpp-tokio`) against the project's SMSC simulator
+//! (`smpp-sim`), one test per simulator behaviour. All on 127.0.0.1 with port 0; every wait is
+//! bounded.
+
+use std::time::{Duration, Instant};
+
+use smpp_codec::{COctetString, CommandStatus, Npi, ShortMessage, SubmitSm, Tlvs, Ton};
+use smpp_sim::{Fault, FaultRequest, MessageIdFormat, MoRequest, RunningSim, SimConfig, Simulator};
+use smpp_sms::{segment, CarrierProfile, MoPart, Reassembler, ReassemblyConfig};
+use smpp_tokio::{compose, connect, Correlation, EsmeClient, EsmeConfig, IncomingEvent};
+use tokio::sync::mpsc::Receiver;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn config(carrier: &str) -> SimConfig {
+    let mut c =
+        SimConfig::single(carrier, "127.0.0.1:0".parse().unwrap(), &[("ISSUER01", "secret")]);
+    c.carriers[0].receipts.delay_ms = 5;
+    c
+}
+
+async fn client_for(sim: &RunningSim, carrier: &str) -> (EsmeClient, Receiver<IncomingEvent>) {
+    let port = sim.addr(carrier).unwrap().port();
+    let mut c = EsmeConfig::new("127.0.0.1", port, "ISSUER01", "secret").unwrap();
+    c.throttle_pause(Duration::from_millis(20), Duration::from_millis(200));
+    c.backoff(smpp_tokio::BackoffConfig {
+        min: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+        ..Default::default()
+    });
+    let (client, conn) = connect(c).unwrap();
+    tokio::spawn(conn);
+    let incoming = client.incoming().unwrap();
+    tokio::time::timeout(WAIT, client.ready()).await.expect("bound in time").unwrap();
+    (client, incoming)
+}
+
+fn sm(to: &'static str, text: &str) -> SubmitSm {
+    SubmitSm {
+        source_addr_ton: Ton::ALPHANUMERIC,
+        source_addr: COctetString::from_static("TESTCARD"),
+        dest_addr_ton: Ton::INTERNATIONAL,
+        dest_addr_npi: Npi::ISDN,
+        destination_addr: COctetString::from_static(to),
+        registered_delivery: 1,
+        short_message: ShortMessage::new(text.as_bytes().to_vec()).unwrap(),
+        ..Default::default()
+    }
+}
+
+/// Acks every message and counts correlated receipts until `n` or the time is up.
+async fn correlated(rx: &mut Receiver<IncomingEvent>, n: usize) -> (usize, Vec<String>) {
+    let mut got = 0;
+    let mut stats = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while got < n {
+        let Ok(Some(ev)) = tokio::time::timeout_at(deadline, rx.recv()).await else { break };
+        match ev {
+            IncomingEvent::Message(m) => {
+                if let Some(Correlation::Matched(x)) = &m.correlation {
+                    if x.receipt.is_final {
+                        got += 1;
+                    }
+                    stats.extend(x.receipt.stat.as_ref().map(|s| s.as_str().to_string()));
+                }
+                m.ack();
+            }
+            IncomingEvent::LateMatch(x) => {
+                got += 1;
+                stats.extend(x.receipt.stat.as_ref().map(|s| s.as_str().to_string()));
+            }
+            _ => {}
+        }
+    }
+    (got, stats)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hex_resp_ids_and_padded_decimal_receipt_ids_correlate() {
+    let mut c = config("docomo");
+    c.carriers[0].message_id_format = MessageIdFormat::Hex;
+    c.carriers[0].receipt_id_format = Some(MessageIdFormat::Padded);
+    let sim = Simulator::start(c).await.unwrap();
+    let (client, mut rx) = client_for(&sim, "docomo").await;
+    for i in 0..50 {
+        client.submit(sm("819012345678", &format!("m{i}")), Tlvs::new()).await.unwrap();
+    }
+    assert_eq!(correlated(&mut rx, 50).await.0, 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_sent_before_their_resp_are_all_correlated() {
+    let mut c = config("au");
+    c.carriers[0].receipts.early_fraction = 1.0;
+    let sim = Simulator::start(c).await.unwrap();
+    let (client, mut rx) = client_for(&sim, "au").await;
+    for i in 0..30 {
+        client.submit(sm("819012345678", &format!("early {i}")), Tlvs::new()).await.unwrap();
+    }
+    let got = correlated(&mut rx, 30).await.0;
+    let counters = client.correlation_counters();
+    assert_eq!(got, 30, "{counters:?} {:?}", sim.stats().carrier("au"));
+    assert!(counters.early > 0, "the race was exercised");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_submits_are_retried_until_accepted() {
+    let mut c = config("docomo");
+    c.carriers[0].accounts[0].tps = 100.0;
+    let sim = Simulator::start(c).await.unwrap();
+    let (client, mut rx) = client_for(&sim, "docomo").await;
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            client.submit(sm("819012345678", &format!("t{i}")), Tlvs::new()).await
+        }));
+    }
+    for t in tasks {
+        tokio::time::timeout(WAIT, t).await.unwrap().unwrap().expect("accepted after retries");
+    }
+    let stats = sim.stats().carrier("docomo");
+    assert!(stats.errors.get("ESME_RTHROTTLED").copied().unwrap_or(0) > 0, "{:?}", stats.errors);
+    assert_eq!(correlated(&mut rx, 300).await.0, 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_served_by_another_carrier_is_refused() {
+    let mut c = config("docomo");
+    c.mnp.entries.push("819011112222,au".to_string());
+    let sim = Simulator::start(c).await.unwrap();
+    let (client, _rx) = client_for(&sim, "docomo").await;
+    let err = client.submit(sm("819011112222", "ported"), Tlvs::new()).await.unwrap_err();
+    assert_eq!(err.status(), Some(CommandStatus::ESME_RINVDSTADR));
+    assert!(client.submit(sm("819012345678", "not ported"), Tlvs::new()).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_japanese_text_is_billed_per_carrier() {
+    let text = "ご利用代金のお支払い期日を過ぎています。至急お手続きください。".repeat(5); // 155 chars
+    for (carrier, billed) in [("docomo", 3), ("au", 3), ("softbank", 1)] {
+        let sim = Simulator::start(config(carrier)).await.unwrap();
+        let (client, mut rx) = client_for(&sim, carrier).await;
+        let profile = CarrierProfile::by_name(carrier).unwrap();
+        let seg = segment(&text, &profile, 7, false).unwrap();
+        assert_eq!(seg.billable, billed, "{carrier}");
+        let pdus = compose::submits(&seg, "TESTCARD", "+819012345678", 1).unwrap();
+        let parts = pdus.len();
+        for (sm, tlvs) in pdus {
+            client.submit(sm, tlvs).await.unwrap();
+        }
+        assert_eq!(correlated(&mut rx, parts).await.0, parts, "{carrier}");
+        let stats = sim.stats().carrier(carrier);
+        assert_eq!(stats.billable_segments, billed as u64, "{carrier}");
+        let handset = sim.messages(Some(carrier), "819012345678");
+        assert_eq!(
+            handset.last().and_then(|m| m.text.clone()).as_deref(),
+            Some(text.as_str()),
+            "{carrier}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_long_mo_arrives_and_reassembles() {
+    let sim = Simulator::start(config("docomo")).await.unwrap();
+    let (_client, mut rx) = client_for(&sim, "docomo").await;
+    let text = "住所変更の件、承知しました。新しい住所は東京都千代田区丸の内一丁目です。よろしくお願いします。".repeat(2);
+    sim.inject_mo(&MoRequest::new("docomo", "819012345678", "0120123456", &text)).unwrap();
+    let mut r = Reassembler::new(ReassemblyConfig::default());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let message = loop {
+        let Ok(Some(IncomingEvent::Message(m))) =
+            tokio::time::timeout_at(deadline, rx.recv()).await
+        else {
+            panic!("the MO did not arrive")
+        };
+        let smpp_codec::Body::DeliverSm(d) = &m.pdu.body else { panic!() };
+        assert!(m.receipt.is_none(), "an MO is not a receipt");
+        let part = MoPart {
+            from: "819012345678",
+            to: "0120123456",
+            data_coding: d.data_coding,
+            esm_class: d.esm_class.0,
+            short_message: d.short_message.as_bytes(),
+            sar: m.pdu.tlvs.sar().map(Into::into),
+            payload: m.pdu.tlvs.message_payload(),
+            now: Instant::now(),
+        };
+        let done = r.push(part).unwrap();
+        m.ack();
+        if let Some(done) = done {
+            break done;
+        }
+    };
+    assert_eq!(message.text.as_deref(), Some(text.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_redialled() {
+    let sim = Simulator::start(config("rakuten")).await.unwrap();
+    let (client, _rx) = client_for(&sim, "rakuten").await;
+    sim.set_fault(&FaultRequest { carrier: None, account: None, fault: Fault::Drop }).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while client.status().reconnects == 0 || client.status().bound == 0 {
+        assert!(Instant::now() < deadline, "no reconnect");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(client.submit(sm("819012345678", "after redial"), Tlvs::new()).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_nack_fails_only_that_request() {
+    let sim = Simulator::start(config("docomo")).await.unwrap();
+    let (client, _rx) = client_for(&sim, "docomo").await;
+    let fault = Fault::GenericNack { count: 1, status: CommandStatus::ESME_RSYSERR };
+    sim.set_fault(&FaultRequest { carrier: None, account: None, fault }).unwrap();
+    let err = client.submit(sm("819012345678", "nacked"), Tlvs::new()).await.unwrap_err();
+    assert_eq!(err.status(), Some(CommandStatus::ESME_RSYSERR));
+    assert!(client.submit(sm("819012345678", "fine"), Tlvs::new()).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_handset_gets_interim_then_final_undeliverable() {
+    let mut c = config("docomo");
+    c.mnp.entries.push("819099998888,docomo,unreachable".to_string());
+    c.carriers[0].handsets.time_compression = 1_000_000.0;
+    let sim = Simulator::start(c).await.unwrap();
+    let (client, mut rx) = client_for(&sim, "docomo").await;
+    client.submit(sm("819099998888", "unreachable"), Tlvs::new()).await.unwrap();
+    let (finals, stats) = correlated(&mut rx, 1).await;
+    assert_eq!(finals, 1);
+    assert_eq!(stats.last().map(String::as_str), Some("UNDELIV"), "{stats:?}");
+}
