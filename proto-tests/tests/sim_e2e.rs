@@ -232,3 +232,135 @@ async fn an_unreachable_handset_gets_interim_then_final_undeliverable() {
     assert_eq!(finals, 1);
     assert_eq!(stats.last().map(String::as_str), Some("UNDELIV"), "{stats:?}");
 }
+
+async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_and_cancel_work_against_the_message_store() {
+    let mut c = config("docomo");
+    c.carriers[0].receipts.delay_ms = 60_000; // still pending when we query
+    let sim = Simulator::start(c).await.unwrap();
+    let (client, _rx) = client_for(&sim, "docomo").await;
+    let mut s = sm("819012345678", "to cancel");
+    s.schedule_delivery_time = smpp_codec::Time::new("000001000000000R").unwrap();
+    let id = client.submit(s, Tlvs::new()).await.unwrap().message_id;
+    let q = smpp_codec::QuerySm {
+        message_id: COctetString::try_from(id.as_str()).unwrap(),
+        source_addr_ton: Ton::ALPHANUMERIC,
+        source_addr: COctetString::from_static("TESTCARD"),
+        ..Default::default()
+    };
+    let resp = client.query_sm(q.clone()).await.unwrap();
+    let smpp_codec::Body::QuerySmResp(Some(r)) = resp.body else { panic!("{resp:?}") };
+    assert_eq!(r.message_id.as_bytes(), id.as_bytes());
+    let cancel = smpp_codec::CancelSm {
+        message_id: COctetString::try_from(id.as_str()).unwrap(),
+        source_addr_ton: Ton::ALPHANUMERIC,
+        source_addr: COctetString::from_static("TESTCARD"),
+        ..Default::default()
+    };
+    client.cancel_sm(cancel).await.expect("a pending message can be cancelled");
+    let resp = client.query_sm(q).await.unwrap();
+    let smpp_codec::Body::QuerySmResp(Some(r)) = resp.body else { panic!() };
+    assert_eq!(r.message_state, 4, "DELETED after cancel_sm (smpp34.md §7.9)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binds_beyond_the_account_limit_are_refused_and_retried() {
+    let mut c = config("docomo");
+    c.carriers[0].accounts[0].max_binds = 1;
+    let sim = Simulator::start(c).await.unwrap();
+    let port = sim.addr("docomo").unwrap().port();
+    let mut cfg = EsmeConfig::new("127.0.0.1", port, "ISSUER01", "secret").unwrap();
+    cfg.binds(2).backoff(smpp_tokio::BackoffConfig {
+        min: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+        ..Default::default()
+    });
+    let (client, conn) = connect(cfg).unwrap();
+    tokio::spawn(conn);
+    tokio::time::timeout(WAIT, client.ready()).await.unwrap().unwrap();
+    wait_for("a refused second bind", || {
+        client.status().last_refusal == Some(CommandStatus::ESME_RBINDFAIL)
+    })
+    .await;
+    assert_eq!(client.status().bound, 1);
+    assert!(sim.stats().carrier("docomo").binds_refused > 0);
+    // The bind that holds the slot still carries traffic.
+    for i in 0..10 {
+        client.submit(sm("819012345678", &format!("one bind {i}")), Tlvs::new()).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smsc_side_unbind_is_followed_by_a_rebind() {
+    let sim = Simulator::start(config("au")).await.unwrap();
+    let (client, _rx) = client_for(&sim, "au").await;
+    sim.set_fault(&FaultRequest { carrier: None, account: None, fault: Fault::Unbind }).unwrap();
+    wait_for("a rebind", || client.status().reconnects > 0 && client.status().bound == 1).await;
+    assert!(client.submit(sm("819012345678", "after unbind"), Tlvs::new()).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_pdus_from_the_smsc_do_not_break_the_session() {
+    let sim = Simulator::start(config("docomo")).await.unwrap();
+    let (client, _rx) = client_for(&sim, "docomo").await;
+    for kind in [smpp_sim::MalformedKind::TruncatedBody, smpp_sim::MalformedKind::UnknownCommand] {
+        sim.set_fault(&FaultRequest {
+            carrier: None,
+            account: None,
+            fault: Fault::Malformed { kind },
+        })
+        .unwrap();
+    }
+    assert!(client.submit(sm("819012345678", "still fine"), Tlvs::new()).await.is_ok());
+    assert_eq!(client.status().reconnects, 0, "item errors keep the connection");
+    let bad = FaultRequest {
+        carrier: None,
+        account: None,
+        fault: Fault::Malformed { kind: smpp_sim::MalformedKind::BadLength },
+    };
+    sim.set_fault(&bad).unwrap();
+    wait_for("a redial after framing was lost", || {
+        client.status().reconnects > 0 && client.status().bound == 1
+    })
+    .await;
+    assert!(client.submit(sm("819012345678", "after redial"), Tlvs::new()).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_responses_time_out_with_unknown_outcome() {
+    let sim = Simulator::start(config("docomo")).await.unwrap();
+    let port = sim.addr("docomo").unwrap().port();
+    let mut cfg = EsmeConfig::new("127.0.0.1", port, "ISSUER01", "secret").unwrap();
+    let mut session = smpp_session::SessionConfig::default();
+    session.response_timeout(Duration::from_millis(200));
+    cfg.session(session);
+    let (client, conn) = connect(cfg).unwrap();
+    tokio::spawn(conn);
+    tokio::time::timeout(WAIT, client.ready()).await.unwrap().unwrap();
+    sim.set_fault(&FaultRequest {
+        carrier: None,
+        account: None,
+        fault: Fault::DelayResponses { ms: 1_000 },
+    })
+    .unwrap();
+    let err = client.submit(sm("819012345678", "slow"), Tlvs::new()).await.unwrap_err();
+    assert!(err.is_timeout() && err.outcome_unknown(), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_binds_are_retried_until_the_smsc_accepts() {
+    let sim = Simulator::start(config("softbank")).await.unwrap();
+    let fault = Fault::RefuseBinds { ms: 300, status: CommandStatus::ESME_RBINDFAIL };
+    sim.set_fault(&FaultRequest { carrier: None, account: None, fault }).unwrap();
+    let (client, _rx) = client_for(&sim, "softbank").await;
+    assert!(client.status().reconnects > 0, "the first binds were refused");
+    assert!(client.submit(sm("819012345678", "finally"), Tlvs::new()).await.is_ok());
+}

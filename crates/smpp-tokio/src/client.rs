@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -131,6 +131,9 @@ pub struct EsmeClient {
 
 struct Inner {
     senders: Vec<mpsc::Sender<Command>>,
+    /// Whether each sender's bind is bound now: requests go to bound binds first, so one
+    /// bind the SMSC keeps refusing (over its bind limit, say) does not hold requests back.
+    sender_bound: Vec<Arc<AtomicBool>>,
     _receivers: Vec<mpsc::Sender<Command>>,
     next_bind: AtomicUsize,
     next_tag: AtomicU64,
@@ -197,18 +200,22 @@ pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
     let shared = Arc::new(Shared::new(config.account(), correlator, status_tx, incoming_tx));
     let config = Arc::new(config);
     let mut senders = Vec::new();
+    let mut sender_bound = Vec::new();
     let mut receivers = Vec::new();
     let mut drivers = Vec::new();
     for (index, kind) in kinds.into_iter().enumerate() {
         let (tx, rx) = mpsc::channel(config.queue);
         // A receiver takes no requests, but its channel closing is how every driver learns
         // that the last handle was dropped, so the handle keeps its sender too.
+        let bound = Arc::new(AtomicBool::new(false));
         if kind == BindKind::Receiver {
             receivers.push(tx);
         } else {
             senders.push(tx);
+            sender_bound.push(bound.clone());
         }
-        drivers.push(Driver::new(index, kind, config.clone(), rx, shared.clone(), per_bind_tps));
+        let driver = Driver::new(index, kind, config.clone(), rx, shared.clone(), per_bind_tps);
+        drivers.push(driver.with_bound_flag(bound));
     }
     let fut = async move {
         let mut set = tokio::task::JoinSet::new();
@@ -219,6 +226,7 @@ pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
     };
     let inner = Inner {
         senders,
+        sender_bound,
         _receivers: receivers,
         next_bind: AtomicUsize::new(0),
         next_tag: AtomicU64::new(1),
@@ -335,7 +343,12 @@ impl EsmeClient {
         if senders.is_empty() {
             return Err(Error::new(ErrorKind::NotAllowed, "a receiver-only client cannot send"));
         }
-        let i = self.inner.next_bind.fetch_add(1, Ordering::Relaxed) % senders.len();
+        let start = self.inner.next_bind.fetch_add(1, Ordering::Relaxed);
+        let n = senders.len();
+        let i = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| self.inner.sender_bound[i].load(Ordering::Relaxed))
+            .unwrap_or(start % n);
         let (reply, rx) = oneshot::channel();
         senders[i]
             .send(Command::Request { tag, body, tlvs, reply })

@@ -130,6 +130,7 @@ pub(crate) struct Driver {
     arrivals: u64,
     stopping: bool,
     unbind_waiters: Vec<oneshot::Sender<()>>,
+    bound_flag: Arc<AtomicBool>,
 }
 
 impl Driver {
@@ -158,7 +159,14 @@ impl Driver {
             arrivals: 0,
             stopping: false,
             unbind_waiters: Vec::new(),
+            bound_flag: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Shares this bind's "bound now" flag with the handle, which routes requests by it.
+    pub(crate) fn with_bound_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.bound_flag = flag;
+        self
     }
 
     pub(crate) async fn run(mut self) {
@@ -328,6 +336,7 @@ impl Driver {
             }
         };
         if conn.bound_at.is_some() {
+            self.bound_flag.store(false, Ordering::Relaxed);
             self.shared.status.send_modify(|s| s.bound = s.bound.saturating_sub(1));
         }
         result
@@ -446,6 +455,7 @@ impl Driver {
         match ev {
             Event::Bound { .. } => {
                 conn.bound_at = Some(now);
+                self.bound_flag.store(true, Ordering::Relaxed);
                 self.shared.status.send_modify(|s| {
                     s.bound += 1;
                     s.last_refusal = None;
