@@ -364,3 +364,64 @@ async fn refused_binds_are_retried_until_the_smsc_accepts() {
     assert!(client.status().reconnects > 0, "the first binds were refused");
     assert!(client.submit(sm("819012345678", "finally"), Tlvs::new()).await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_wait_for_a_receiver_and_arrive_when_one_binds() {
+    let sim = Simulator::start(config("docomo")).await.unwrap();
+    let port = sim.addr("docomo").unwrap().port();
+    let mut tx = EsmeConfig::new("127.0.0.1", port, "ISSUER01", "secret").unwrap();
+    tx.bind_mode(smpp_tokio::BindMode::Transmitter);
+    let (sender, conn) = connect(tx).unwrap();
+    tokio::spawn(conn);
+    tokio::time::timeout(WAIT, sender.ready()).await.unwrap().unwrap();
+    for i in 0..5 {
+        sender.submit(sm("819012345678", &format!("q{i}")), Tlvs::new()).await.unwrap();
+    }
+    wait_for("queued receipts", || sim.stats().carrier("docomo").receipts_queued == 5).await;
+
+    let mut rx = EsmeConfig::new("127.0.0.1", port, "ISSUER01", "secret").unwrap();
+    rx.bind_mode(smpp_tokio::BindMode::Receiver);
+    let (receiver, conn) = connect(rx).unwrap();
+    tokio::spawn(conn);
+    let mut incoming = receiver.incoming().unwrap();
+    tokio::time::timeout(WAIT, receiver.ready()).await.unwrap().unwrap();
+    let mut receipts = 0;
+    while receipts < 5 {
+        let ev = tokio::time::timeout(WAIT, incoming.recv())
+            .await
+            .expect("queued receipts arrive")
+            .unwrap();
+        if let IncomingEvent::Message(m) = ev {
+            assert!(m.receipt.is_some());
+            receipts += 1;
+            m.ack();
+        }
+    }
+    wait_for("acks counted", || sim.stats().carrier("docomo").receipts_acked == 5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_binds_to_the_simulator_over_tls() {
+    let cert = rcgen::generate_simple_self_signed(vec!["smsc.test".to_string()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("sim-e2e-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let mut c = config("docomo");
+    c.carriers[0].tls = Some(smpp_sim::TlsConfig { cert: cert_path.clone(), key: key_path });
+    let sim = Simulator::start(c).await.unwrap();
+    let port = sim.addr("docomo").unwrap().port();
+    let mut cfg = EsmeConfig::new("127.0.0.1", port, "ISSUER01", "secret").unwrap();
+    cfg.tls(Some(smpp_tokio::TlsConfig {
+        server_name: Some("smsc.test".into()),
+        ca_file: Some(cert_path),
+        ..Default::default()
+    }));
+    let (client, conn) = connect(cfg).unwrap();
+    tokio::spawn(conn);
+    let mut incoming = client.incoming().unwrap();
+    tokio::time::timeout(WAIT, client.ready()).await.unwrap().unwrap();
+    client.submit(sm("819012345678", "over tls"), Tlvs::new()).await.unwrap();
+    assert_eq!(correlated(&mut incoming, 1).await.0, 1);
+}
