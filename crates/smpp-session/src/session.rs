@@ -669,15 +669,8 @@ impl<T> Session<T> {
                     self.bind_refused(pdu.command_status);
                 }
             }
-            Origin::EnquireLink => {
-                self.enquire_outstanding = None;
-                self.timers.stop(Fixed::EnquireLink);
-                self.restart_enquire_link(now);
-            }
-            Origin::Unbind => {
-                self.events.push_back(Event::Unbound);
-                self.close_with(CloseReason::Unbound);
-            }
+            Origin::EnquireLink => self.own_request_answered(false, now),
+            Origin::Unbind => self.own_request_answered(true, now),
         }
     }
 
@@ -726,16 +719,9 @@ impl<T> Session<T> {
                 };
                 self.bind_refused(status);
             }
-            Origin::EnquireLink => {
-                // Garbled, but the peer answered: it is alive.
-                self.enquire_outstanding = None;
-                self.timers.stop(Fixed::EnquireLink);
-                self.restart_enquire_link(now);
-            }
-            Origin::Unbind => {
-                self.events.push_back(Event::Unbound);
-                self.close_with(CloseReason::Unbound);
-            }
+            // A garbled enquire_link_resp still shows the peer is alive.
+            Origin::EnquireLink => self.own_request_answered(false, now),
+            Origin::Unbind => self.own_request_answered(true, now),
         }
     }
 
@@ -803,6 +789,18 @@ impl<T> Session<T> {
 
     /// A window slot was freed: report it if the window had filled, and let a draining unbind
     /// go out once nothing is left.
+    /// Our enquire_link or unbind was answered (by a good or a garbled response alike).
+    fn own_request_answered(&mut self, unbind: bool, now: Instant) {
+        if unbind {
+            self.events.push_back(Event::Unbound);
+            self.close_with(CloseReason::Unbound);
+        } else {
+            self.enquire_outstanding = None;
+            self.timers.stop(Fixed::EnquireLink);
+            self.restart_enquire_link(now);
+        }
+    }
+
     fn after_slot_freed(&mut self, now: Instant) {
         if self.window_was_full && self.window.in_flight() < self.config.get_window() {
             self.window_was_full = false;

@@ -316,6 +316,20 @@ impl Store {
     }
 
     pub(crate) fn cancel(&self, id: &str, account: &str, now_unix: i64) -> Result<(), StoreError> {
+        self.with_pending(id, account, |r| {
+            r.state = Stat::Deleted;
+            r.final_unix = Some(now_unix);
+        })
+    }
+
+    /// Applies `change` to `account`'s message `id` while it is still pending (cancel_sm and
+    /// replace_sm both refuse unknown, foreign and final messages the same way).
+    fn with_pending(
+        &self,
+        id: &str,
+        account: &str,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<(), StoreError> {
         let mut s = self.shard(id);
         let r = s
             .map
@@ -325,8 +339,7 @@ impl Store {
         if r.state.is_final() {
             return Err(StoreError::Final);
         }
-        r.state = Stat::Deleted;
-        r.final_unix = Some(now_unix);
+        change(r);
         Ok(())
     }
 
@@ -365,18 +378,10 @@ impl Store {
         text: String,
         rd: u8,
     ) -> Result<(), StoreError> {
-        let mut s = self.shard(id);
-        let r = s
-            .map
-            .get_mut(id)
-            .filter(|r| r.meta.account.name() == account)
-            .ok_or(StoreError::Unknown)?;
-        if r.state.is_final() {
-            return Err(StoreError::Final);
-        }
-        r.replaced_text = Some(text);
-        r.registered_delivery = rd;
-        Ok(())
+        self.with_pending(id, account, |r| {
+            r.replaced_text = Some(text);
+            r.registered_delivery = rd;
+        })
     }
 }
 
