@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -13,7 +13,7 @@ use smpp_session::{BindKind, IncomingRequest};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{BindMode, EsmeConfig};
-use crate::driver::{Command, Driver, Shared};
+use crate::driver::{BindStats, Command, Driver, Shared};
 use crate::error::{Error, ErrorKind};
 
 /// The state of the account's binds, as the handle sees it.
@@ -25,6 +25,47 @@ pub struct BindStatus {
     pub reconnects: u64,
     /// The last bind refusal, if the SMSC refused (e.g. ESME_RINVPASWD).
     pub last_refusal: Option<CommandStatus>,
+}
+
+/// One bind's live state ([`EsmeClient::binds`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BindInfo {
+    /// Position among the account's binds.
+    pub index: usize,
+    /// `transmitter`, `receiver` or `transceiver`.
+    pub kind: &'static str,
+    /// Bound now.
+    pub bound: bool,
+    /// Requests written and waiting for their response (window occupancy).
+    pub in_flight: usize,
+    /// The window size.
+    pub window: usize,
+    /// Requests queued in the driver, not yet written.
+    pub queued: usize,
+    /// This bind's share of the account's TPS.
+    pub tps: Option<f64>,
+    /// Paused after ESME_RTHROTTLED / ESME_RMSGQFUL, until the next accepted submit.
+    pub throttled: bool,
+    /// Throttling responses so far.
+    pub throttles: u64,
+    /// Reconnects so far.
+    pub reconnects: u64,
+    /// The last connection error or refusal.
+    pub last_error: Option<String>,
+}
+
+fn closed() -> Error {
+    Error::new(ErrorKind::Closed, "the connection task has stopped")
+}
+
+fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
+    let message_id = match &pdu.body {
+        Body::SubmitSmResp(Some(r)) => {
+            String::from_utf8_lossy(r.message_id.as_bytes()).into_owned()
+        }
+        _ => String::new(),
+    };
+    Submitted { message_id, tag }
 }
 
 /// A successful submit: the SMSC's message_id.
@@ -131,9 +172,13 @@ pub struct EsmeClient {
 
 struct Inner {
     senders: Vec<mpsc::Sender<Command>>,
-    /// Whether each sender's bind is bound now: requests go to bound binds first, so one
+    /// Each sender's live figures; `bound` routes requests to bound binds first, so one
     /// bind the SMSC keeps refusing (over its bind limit, say) does not hold requests back.
-    sender_bound: Vec<Arc<AtomicBool>>,
+    sender_stats: Vec<Arc<BindStats>>,
+    /// Every bind's figures (receivers too), with its kind, for [`EsmeClient::binds`].
+    all_stats: Vec<(BindKind, Arc<BindStats>)>,
+    window: usize,
+    per_bind_tps: Option<f64>,
     _receivers: Vec<mpsc::Sender<Command>>,
     next_bind: AtomicUsize,
     next_tag: AtomicU64,
@@ -200,22 +245,24 @@ pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
     let shared = Arc::new(Shared::new(config.account(), correlator, status_tx, incoming_tx));
     let config = Arc::new(config);
     let mut senders = Vec::new();
-    let mut sender_bound = Vec::new();
+    let mut sender_stats = Vec::new();
+    let mut all_stats = Vec::new();
     let mut receivers = Vec::new();
     let mut drivers = Vec::new();
     for (index, kind) in kinds.into_iter().enumerate() {
         let (tx, rx) = mpsc::channel(config.queue);
         // A receiver takes no requests, but its channel closing is how every driver learns
         // that the last handle was dropped, so the handle keeps its sender too.
-        let bound = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(BindStats::default());
+        all_stats.push((kind, stats.clone()));
         if kind == BindKind::Receiver {
             receivers.push(tx);
         } else {
             senders.push(tx);
-            sender_bound.push(bound.clone());
+            sender_stats.push(stats.clone());
         }
         let driver = Driver::new(index, kind, config.clone(), rx, shared.clone(), per_bind_tps);
-        drivers.push(driver.with_bound_flag(bound));
+        drivers.push(driver.with_stats(stats));
     }
     let fut = async move {
         let mut set = tokio::task::JoinSet::new();
@@ -226,7 +273,10 @@ pub fn connect(config: EsmeConfig) -> Result<(EsmeClient, Connection), Error> {
     };
     let inner = Inner {
         senders,
-        sender_bound,
+        sender_stats,
+        all_stats,
+        window: config.session.get_window(),
+        per_bind_tps,
         _receivers: receivers,
         next_bind: AtomicUsize::new(0),
         next_tag: AtomicU64::new(1),
@@ -304,13 +354,7 @@ impl EsmeClient {
         tlvs: Tlvs,
     ) -> Result<Submitted, Error> {
         let pdu = self.request_tagged(tag, Body::SubmitSm(sm), tlvs).await?;
-        let message_id = match &pdu.body {
-            Body::SubmitSmResp(Some(r)) => {
-                String::from_utf8_lossy(r.message_id.as_bytes()).into_owned()
-            }
-            _ => String::new(),
-        };
-        Ok(Submitted { message_id, tag })
+        Ok(submitted(tag, &pdu))
     }
 
     /// data_sm; resolves to the data_sm_resp.
@@ -338,7 +382,64 @@ impl EsmeClient {
         self.request_tagged(self.next_tag(), body, tlvs).await
     }
 
-    async fn request_tagged(&self, tag: u64, body: Body, tlvs: Tlvs) -> Result<Pdu, Error> {
+    /// Submits the parts of one long message on one bind, in order (smpp34.md §12: parts
+    /// of a concatenated message should travel together; carriers reassemble per bind more
+    /// reliably, and a throttle retry keeps their order). Resolves when every part has its
+    /// response; one result per part, in order. The tags come back on receipts.
+    pub async fn submit_group(
+        &self,
+        parts: Vec<(u64, SubmitSm, Tlvs)>,
+    ) -> Vec<Result<Submitted, Error>> {
+        let sender = match self.pick_sender() {
+            Ok(s) => s,
+            Err(e) => return parts.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let mut waits = Vec::with_capacity(parts.len());
+        for (tag, sm, tlvs) in parts {
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Request { tag, body: Body::SubmitSm(sm), tlvs, reply };
+            let sent = sender.send(cmd).await.map_err(|_| closed());
+            waits.push((tag, sent.map(|_| rx)));
+        }
+        let mut out = Vec::with_capacity(waits.len());
+        for (tag, wait) in waits {
+            let pdu = match wait {
+                Ok(rx) => rx.await.map_err(|_| closed()).and_then(|r| r),
+                Err(e) => Err(e),
+            };
+            out.push(pdu.map(|pdu| submitted(tag, &pdu)));
+        }
+        out
+    }
+
+    /// Every bind's live state: bound, window occupancy, queue, throttling, last error.
+    pub fn binds(&self) -> Vec<BindInfo> {
+        let tps = self.inner.per_bind_tps;
+        self.inner
+            .all_stats
+            .iter()
+            .enumerate()
+            .map(|(index, (kind, s))| BindInfo {
+                index,
+                kind: match kind {
+                    BindKind::Transmitter => "transmitter",
+                    BindKind::Receiver => "receiver",
+                    BindKind::Transceiver => "transceiver",
+                },
+                bound: s.bound.load(Ordering::Relaxed),
+                in_flight: s.in_flight.load(Ordering::Relaxed),
+                window: self.inner.window,
+                queued: s.queued.load(Ordering::Relaxed),
+                tps: if *kind == BindKind::Receiver { None } else { tps },
+                throttled: s.throttled.load(Ordering::Relaxed),
+                throttles: s.throttles.load(Ordering::Relaxed),
+                reconnects: s.reconnects.load(Ordering::Relaxed),
+                last_error: s.last_error.lock().ok().and_then(|e| e.clone()),
+            })
+            .collect()
+    }
+
+    fn pick_sender(&self) -> Result<&mpsc::Sender<Command>, Error> {
         let senders = &self.inner.senders;
         if senders.is_empty() {
             return Err(Error::new(ErrorKind::NotAllowed, "a receiver-only client cannot send"));
@@ -347,14 +448,16 @@ impl EsmeClient {
         let n = senders.len();
         let i = (0..n)
             .map(|k| (start + k) % n)
-            .find(|&i| self.inner.sender_bound[i].load(Ordering::Relaxed))
+            .find(|&i| self.inner.sender_stats[i].bound.load(Ordering::Relaxed))
             .unwrap_or(start % n);
+        Ok(&senders[i])
+    }
+
+    async fn request_tagged(&self, tag: u64, body: Body, tlvs: Tlvs) -> Result<Pdu, Error> {
+        let sender = self.pick_sender()?;
         let (reply, rx) = oneshot::channel();
-        senders[i]
-            .send(Command::Request { tag, body, tlvs, reply })
-            .await
-            .map_err(|_| Error::new(ErrorKind::Closed, "the connection task has stopped"))?;
-        rx.await.map_err(|_| Error::new(ErrorKind::Closed, "the connection task has stopped"))?
+        sender.send(Command::Request { tag, body, tlvs, reply }).await.map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
     }
 
     /// Graceful unbind: every bind sends what is queued, waits for all responses, then

@@ -64,6 +64,7 @@ pub struct EsmeConfig {
     pub(crate) queue: usize,
     pub(crate) incoming_capacity: usize,
     pub(crate) correlation: CorrelatorConfig,
+    pub(crate) correlate: bool,
 }
 
 impl EsmeConfig {
@@ -94,6 +95,7 @@ impl EsmeConfig {
             queue: 1024,
             incoming_capacity: 4096,
             correlation: CorrelatorConfig::default(),
+            correlate: true,
         })
     }
 
@@ -172,6 +174,15 @@ impl EsmeConfig {
     /// Receipt correlation settings (early-receipt buffer size and timeout, ...).
     pub fn correlation(&mut self, c: CorrelatorConfig) -> &mut Self {
         self.correlation = c;
+        self
+    }
+
+    /// Whether the client correlates receipts in memory (default `true`). An application
+    /// that correlates on disk itself (smppd does, so receipts days later and after a
+    /// restart still match) turns this off: receipts are then parsed but not matched, and
+    /// the client keeps no per-submit state.
+    pub fn correlate(&mut self, on: bool) -> &mut Self {
+        self.correlate = on;
         self
     }
 

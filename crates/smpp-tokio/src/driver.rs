@@ -7,7 +7,7 @@
 //! the back-pressure `submit` feels), or the next deadline (session timer, pacer, throttle).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -95,6 +95,27 @@ impl Shared {
     }
 }
 
+/// Live figures of one bind, written by its driver and read by [`crate::EsmeClient::binds`].
+#[derive(Default)]
+pub(crate) struct BindStats {
+    /// Bound now: the handle routes requests to bound binds first.
+    pub(crate) bound: AtomicBool,
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) queued: AtomicUsize,
+    pub(crate) throttled: AtomicBool,
+    pub(crate) throttles: AtomicU64,
+    pub(crate) reconnects: AtomicU64,
+    pub(crate) last_error: Mutex<Option<String>>,
+}
+
+impl BindStats {
+    fn set_error(&self, error: String) {
+        if let Ok(mut e) = self.last_error.lock() {
+            *e = Some(error);
+        }
+    }
+}
+
 struct Queued {
     /// Arrival order: retried PDUs go back in this order (multipart parts stay in sequence).
     order: u64,
@@ -130,7 +151,7 @@ pub(crate) struct Driver {
     arrivals: u64,
     stopping: bool,
     unbind_waiters: Vec<oneshot::Sender<()>>,
-    bound_flag: Arc<AtomicBool>,
+    stats: Arc<BindStats>,
 }
 
 impl Driver {
@@ -159,13 +180,13 @@ impl Driver {
             arrivals: 0,
             stopping: false,
             unbind_waiters: Vec::new(),
-            bound_flag: Arc::new(AtomicBool::new(false)),
+            stats: Arc::default(),
         }
     }
 
-    /// Shares this bind's "bound now" flag with the handle, which routes requests by it.
-    pub(crate) fn with_bound_flag(mut self, flag: Arc<AtomicBool>) -> Self {
-        self.bound_flag = flag;
+    /// Shares this bind's live figures with the handle.
+    pub(crate) fn with_stats(mut self, stats: Arc<BindStats>) -> Self {
+        self.stats = stats;
         self
     }
 
@@ -181,10 +202,12 @@ impl Driver {
                     s @ (CommandStatus::ESME_RINVPASWD | CommandStatus::ESME_RINVSYSID),
                 )) => {
                     tracing::error!(bind = self.index, status = %s, "SMSC refused our credentials; retrying slowly");
+                    self.stats.set_error(format!("bind refused: {s}"));
                     backoff.auth_failure_delay()
                 }
                 Ok(Ended::Refused(s)) => {
                     tracing::warn!(bind = self.index, status = %s, "bind refused");
+                    self.stats.set_error(format!("bind refused: {s}"));
                     backoff.next_delay(fastrand::f64())
                 }
                 Ok(Ended::Lost(bound_for)) => {
@@ -193,6 +216,7 @@ impl Driver {
                 }
                 Err(e) => {
                     tracing::warn!(bind = self.index, error = %e, "connection failed");
+                    self.stats.set_error(format!("connection failed: {e}"));
                     backoff.next_delay(fastrand::f64())
                 }
             };
@@ -200,6 +224,7 @@ impl Driver {
                 break;
             }
             self.shared.status.send_modify(|s| s.reconnects += 1);
+            self.stats.reconnects.fetch_add(1, Ordering::Relaxed);
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = shutdown.changed() => break,
@@ -303,6 +328,8 @@ impl Driver {
             let deadline = self.next_deadline(&session, now, conn.bound_at.is_some());
             let accept =
                 !self.stopping && !self.cmds_closed && self.queue.len() < self.config.queue;
+            self.stats.in_flight.store(self.inflight.len(), Ordering::Relaxed);
+            self.stats.queued.store(self.queue.len(), Ordering::Relaxed);
             if rbuf.capacity() - rbuf.len() < 4096 {
                 rbuf.reserve(64 * 1024);
             }
@@ -336,7 +363,7 @@ impl Driver {
             }
         };
         if conn.bound_at.is_some() {
-            self.bound_flag.store(false, Ordering::Relaxed);
+            self.stats.bound.store(false, Ordering::Relaxed);
             self.shared.status.send_modify(|s| s.bound = s.bound.saturating_sub(1));
         }
         result
@@ -455,7 +482,7 @@ impl Driver {
         match ev {
             Event::Bound { .. } => {
                 conn.bound_at = Some(now);
-                self.bound_flag.store(true, Ordering::Relaxed);
+                self.stats.bound.store(true, Ordering::Relaxed);
                 self.shared.status.send_modify(|s| {
                     s.bound += 1;
                     s.last_refusal = None;
@@ -494,6 +521,9 @@ impl Driver {
                     });
                 }
                 tracing::info!(bind = self.index, ?reason, "session closed");
+                if !self.stopping {
+                    self.stats.set_error(format!("session closed: {reason:?}"));
+                }
             }
             Event::UnexpectedResponse { pdu } => {
                 tracing::debug!(
@@ -521,6 +551,8 @@ impl Driver {
             // Pause the whole bind and send the same PDU again first, so multipart order holds.
             self.throttle_until = Some(now + self.throttle_delay);
             self.throttle_delay = (self.throttle_delay * 2).min(self.config.throttle_max);
+            self.stats.throttled.store(true, Ordering::Relaxed);
+            self.stats.throttles.fetch_add(1, Ordering::Relaxed);
             let at = self.queue.iter().take_while(|x| x.order < q.order).count();
             self.queue.insert(at, q);
             return;
@@ -530,7 +562,8 @@ impl Driver {
             return;
         }
         self.throttle_delay = self.config.throttle_min;
-        if let Body::SubmitSmResp(Some(r)) = &pdu.body {
+        self.stats.throttled.store(false, Ordering::Relaxed);
+        if let (true, Body::SubmitSmResp(Some(r))) = (self.config.correlate, &pdu.body) {
             let id = String::from_utf8_lossy(r.message_id.as_bytes());
             let outcomes = self.shared.with_correlator(|c| {
                 c.record_submit(&self.shared.account, &id, q.tag, now.into_std())
@@ -554,6 +587,7 @@ impl Driver {
         let receipt = receipt_of(&pdu);
         let (correlation, mut expired) = match &receipt {
             None => (None, Vec::new()),
+            Some(_) if !self.config.correlate => (None, Vec::new()),
             Some(r) => self.shared.with_correlator(|c| {
                 let outcome = c.handle_receipt(&self.shared.account, r.clone(), now.into_std());
                 (Some(outcome), c.poll_expired(now.into_std()))

@@ -33,7 +33,8 @@ mod tls;
 
 pub use backoff::{Backoff, BackoffConfig};
 pub use client::{
-    connect, BindStatus, Connection, Correlation, EsmeClient, Incoming, IncomingEvent, Submitted,
+    connect, BindInfo, BindStatus, Connection, Correlation, EsmeClient, Incoming, IncomingEvent,
+    Submitted,
 };
 pub use config::{BindMode, EsmeConfig};
 pub use error::{Error, ErrorKind};

@@ -433,3 +433,54 @@ async fn binds_over_tls() {
     peer.answer_submit(&s, "t1").await;
     assert_eq!(within(submitting).await.unwrap().unwrap().message_id, "t1");
 }
+
+#[tokio::test]
+async fn a_group_goes_out_on_one_bind_in_order_and_binds_report_occupancy() {
+    let (l, port) = listen().await;
+    let mut c = config(port);
+    c.binds(2).correlate(false);
+    let client = start(c);
+    let mut incoming = client.incoming().unwrap();
+    let mut a = accept(&l).await;
+    a.accept_bind().await;
+    let mut b = accept(&l).await;
+    b.accept_bind().await;
+    within(async {
+        while client.binds().iter().filter(|x| x.bound).count() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+
+    let parts: Vec<_> =
+        ["p1", "p2", "p3"].iter().map(|t| (client.next_tag(), submit_sm(t), Tlvs::new())).collect();
+    let group = tokio::spawn({
+        let client = client.clone();
+        async move { client.submit_group(parts).await }
+    });
+    // Whichever bind got the group must carry all three parts, in order.
+    let (first, on_a) = tokio::select! {
+        p = a.read_until(CommandId::SUBMIT_SM) => (p, true),
+        p = b.read_until(CommandId::SUBMIT_SM) => (p, false),
+    };
+    let peer = if on_a { &mut a } else { &mut b };
+    let second = peer.read_until(CommandId::SUBMIT_SM).await;
+    let third = peer.read_until(CommandId::SUBMIT_SM).await;
+    assert_eq!([text_of(&first), text_of(&second), text_of(&third)], ["p1", "p2", "p3"]);
+    let busy = client.binds().iter().map(|x| x.in_flight).max().unwrap();
+    assert_eq!(busy, 3, "three requests wait on one bind: {:?}", client.binds());
+    for (p, id) in [(&first, "1"), (&second, "2"), (&third, "3")] {
+        peer.answer_submit(p, id).await;
+    }
+    let results = within(group).await.unwrap();
+    let ids: Vec<_> = results.into_iter().map(|r| r.unwrap().message_id).collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+
+    // correlate(false): the receipt is parsed but not matched in memory.
+    peer.send(&receipt("id:1 stat:DELIVRD err:000", Some(b"1"))).await;
+    let Some(IncomingEvent::Message(m)) = within(incoming.recv()).await else { panic!() };
+    assert!(m.receipt.is_some());
+    assert!(m.correlation.is_none(), "{:?}", m.correlation);
+    assert_eq!(client.correlation_counters().matched, 0);
+    m.ack();
+}
