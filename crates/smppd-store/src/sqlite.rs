@@ -1,0 +1,304 @@
+//! [`SqliteStore`]: the [`Store`] in one SQLite file (WAL mode).
+//!
+//! # Layout
+//!
+//! - `messages`: one row per accepted message. Partial indexes keep the hot queries small
+//!   whatever the history holds: `messages_claim` (carrier, priority, not_before) over
+//!   `queued`/`held` rows only, `messages_deadline` over the same rows with a deadline,
+//!   `messages_submitting` for [`Store::recover`]; `messages_idem` enforces the idempotency
+//!   key per API key; `messages_reply` finds the conversation an MO answers.
+//! - `segments`: the submit ledger, one row per segment, created `queued` at accept.
+//! - `id_keys`: for every acked segment, one row per reading of its SMSC message_id
+//!   ([`smpp_dlr::msgid::candidates`]: the reading and the key it gives), so a receipt is
+//!   matched with index seeks, days later or after a restart.
+//! - `held_receipts` + `held_keys`: receipts that matched nothing yet (the submit_sm_resp is
+//!   not recorded yet, or the id is foreign). They stay until an ack matches them; nothing
+//!   prunes them yet (bounded by disk only).
+//! - `id_formats`: the reading pair learned per account (see below).
+//! - `mos`: received MOs with the message they answer.
+//! - `webhooks`: the transactional outbox.
+//! - `depth`: message counts per (status, class, carrier), kept by triggers on `messages`, so
+//!   [`Store::depth`] and [`Store::backlog`] cost a few rows however many messages wait.
+//!
+//! Schema changes are numbered migrations recorded in `PRAGMA user_version`.
+//!
+//! # Connections
+//!
+//! One writer connection behind a mutex runs every write as one `BEGIN IMMEDIATE`
+//! transaction, whatever the slice length (that is what makes group commit pay). A second,
+//! `query_only` connection serves [`Store::message`], [`Store::depth`], [`Store::backlog`]
+//! and [`Store::due_webhooks`]: WAL lets it read beside the writer. Both use cached prepared
+//! statements and a bounded page cache ([`SqliteOptions::cache_size_kib`] each), so memory
+//! stays flat with a million messages waiting.
+//!
+//! # Message status
+//!
+//! Once a message has been claimed its status follows its ledger
+//! ([`status::derive`]): any segment `failed` → `failed`; any final non-delivered receipt →
+//! `undeliverable`; any segment still `submitting` → `submitting` (a message is not requeued
+//! or declared unknown while one of its segments is on the wire, so [`Store::recover`] finds
+//! every in-flight segment through its message); any `unknown` → `unknown`; any `queued` (a
+//! retry) → `queued`; every segment's final receipt delivered → `delivered`; else
+//! `submitted`. `held`, `cancelled`, `expired` and `rejected` are decisions, not ledger
+//! states: a late receipt updates the segment but does not move such a message.
+//!
+//! # Receipts
+//!
+//! A receipt id is read per [`smpp_dlr::msgid::ReadingPair`]: the pair learned for the
+//! account first, then [`smpp_dlr::msgid::ReadingPair::DEFAULT_ORDER`]. The first pair with
+//! any acked segment of the same account wins; among several (ids reused by the SMSC), the
+//! most recently submitted. A pair is learned once it explained two matches and more than any
+//! other; it is kept in `id_formats`, so a restart does not fall back to the ambiguous default
+//! order. Segments whose submit went `unknown` have no id and cannot be matched by a receipt;
+//! a late submit_sm_resp recorded for them (`Acked` on an `unknown` segment) makes them
+//! matchable. Any receipt for a segment that already has a final one is a
+//! [`ReceiptOutcome::Duplicate`] (counted in `segments.receipts`, no other change).
+//!
+//! # Webhooks
+//!
+//! A `status` row is queued in the transaction that moves a message to `submitted` or
+//! `delivered` when it asked for receipts (`dlr`), and always for `undeliverable`,
+//! `expired`, `failed`, `unknown`, `cancelled` and `rejected` (at accept). Body, fields in
+//! this order: `{"type":"message.status","id":"42","client_ref":"r1"|null,
+//! "status":"delivered","carrier":"docomo","to":"+8190…","segments":1,"at":1700000000000}`,
+//! plus `"error":"<reason>"` after `segments` for `failed`, `undeliverable`, `expired`,
+//! `rejected` and `unknown`. Each MO queues an `mo` row: `{"type":"mo","id":"7","from":…,
+//! "to":…,"text":…,"carrier":…,"account":…,"at":…,"in_reply_to":{"id":"42","client_ref":…}
+//! |null}`. Rows are due at the event time.
+//!
+//! # Other choices
+//!
+//! - A message is stored with at least one segment (an empty text is one SMS).
+//! - [`Store::cancel`] leaves the ledger rows `queued`: they show it was never sent. A
+//!   message requeued after a retryable error can be cancelled or expire with some
+//!   segments already acked.
+//! - Submit results for segments that are not `submitting` or `unknown` (repeats) are
+//!   ignored, as are results for unknown message ids: one bad row must not fail the batch.
+
+mod accept;
+mod claim;
+mod codec;
+mod ids;
+mod outbox;
+mod read;
+mod receipts;
+mod schema;
+mod status;
+mod submits;
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::{
+    Accepted, CancelOutcome, Claimed, DepthRow, MessageId, MessageStatus, MessageView, Millis,
+    MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Recovery, Result, Store,
+    StoreError, SubmitResult, UnknownDecision, WebhookJob,
+};
+
+/// What the private helpers fail with: a rusqlite error or a corrupt value, boxed; the public
+/// methods wrap it in a [`StoreError`] naming the operation.
+type DbError = Box<dyn std::error::Error + Send + Sync>;
+type DbResult<T> = std::result::Result<T, DbError>;
+
+/// Prepared statements kept per connection; the store uses fewer than this.
+const STATEMENT_CACHE: usize = 96;
+
+/// How to open a [`SqliteStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// The database file (created if missing, with its `-wal` and `-shm` beside it).
+    pub path: PathBuf,
+    /// `PRAGMA synchronous=FULL` (the default): a commit survives power loss. `false` gives
+    /// `NORMAL`, which in WAL mode survives a process crash but may lose the last commits on
+    /// power loss.
+    pub synchronous_full: bool,
+    /// Page cache per connection, in KiB (there are two connections). Default 64 MiB.
+    pub cache_size_kib: u32,
+    /// How long a statement waits for a lock held by another process before failing.
+    pub busy_timeout: Duration,
+}
+
+impl SqliteOptions {
+    /// Defaults for `path`: synchronous FULL, 64 MiB cache per connection, 5 s busy timeout.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            synchronous_full: true,
+            cache_size_kib: 64 * 1024,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The writer connection and what is learned alongside it; one mutex guards both.
+struct Writer {
+    conn: Connection,
+    formats: ids::Formats,
+}
+
+/// The [`Store`] in SQLite. See the [module documentation](self) for the layout and choices.
+pub struct SqliteStore {
+    writer: Mutex<Writer>,
+    reader: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database, migrates its schema and loads the learned id formats.
+    pub fn open(options: SqliteOptions) -> Result<Self> {
+        let op = "open";
+        let mut conn = connect(&options).map_err(|e| StoreError::new(op, e))?;
+        schema::migrate(&mut conn).map_err(|e| StoreError::new(op, e))?;
+        let formats = ids::Formats::load(&conn).map_err(|e| StoreError::new(op, e))?;
+        let reader = connect(&options)
+            .and_then(|r| r.pragma_update(None, "query_only", true).map(|()| r))
+            .map_err(|e| StoreError::new(op, e))?;
+        Ok(Self { writer: Mutex::new(Writer { conn, formats }), reader: Mutex::new(reader) })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer and commits it.
+    fn write<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&Transaction<'_>, &mut ids::Formats) -> DbResult<T>,
+    ) -> Result<T> {
+        let mut writer = relock(&self.writer);
+        let Writer { conn, formats } = &mut *writer;
+        let run = || -> DbResult<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx, formats)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| StoreError::new(op, e))
+    }
+
+    /// Runs `f` in one read transaction on the reader (one snapshot for several queries).
+    fn read<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&Transaction<'_>) -> DbResult<T>,
+    ) -> Result<T> {
+        let mut reader = relock(&self.reader);
+        let run = || -> DbResult<T> {
+            let tx = reader.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| StoreError::new(op, e))
+    }
+}
+
+/// Locks `mutex`, recovering from poisoning: a panic inside a transaction rolled it back
+/// when the [`Transaction`] was dropped, so the connection is still consistent.
+fn relock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Opens one connection with the store's settings.
+fn connect(options: &SqliteOptions) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(&options.path, flags)?;
+    conn.busy_timeout(options.busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // WAL: readers beside the writer, one fsync per commit (of the WAL) instead of two.
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    let synchronous = if options.synchronous_full { "FULL" } else { "NORMAL" };
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    // Negative cache_size is in KiB: a hard bound on this connection's page cache.
+    conn.pragma_update(None, "cache_size", -i64::from(options.cache_size_kib))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
+impl Store for SqliteStore {
+    fn accept(&self, messages: &[NewMessage]) -> Result<Vec<Accepted>> {
+        self.write("accept", |tx, _| accept::accept(tx, messages))
+    }
+
+    fn claim(
+        &self,
+        carrier: &str,
+        account: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Claimed>> {
+        self.write("claim", |tx, _| claim::claim(tx, carrier, account, now, limit))
+    }
+
+    fn record_submits(
+        &self,
+        results: &[SubmitResult],
+        retry_delay_ms: i64,
+    ) -> Result<Vec<ReceiptOutcome>> {
+        self.write("record_submits", |tx, formats| {
+            submits::record(tx, formats, results, retry_delay_ms)
+        })
+    }
+
+    fn apply_receipts(&self, receipts: &[ReceiptIn]) -> Result<Vec<ReceiptOutcome>> {
+        self.write("apply_receipts", |tx, formats| receipts::apply_all(tx, formats, receipts))
+    }
+
+    fn record_mos(&self, mos: &[MoIn], reply_window_ms: i64) -> Result<Vec<MoRecorded>> {
+        self.write("record_mos", |tx, _| outbox::record_mos(tx, mos, reply_window_ms))
+    }
+
+    fn message(&self, id: MessageId) -> Result<Option<MessageView>> {
+        self.read("message", |tx| read::message(tx, id))
+    }
+
+    fn cancel(&self, id: MessageId, now: Millis) -> Result<CancelOutcome> {
+        self.write("cancel", |tx, _| status::cancel(tx, id, now))
+    }
+
+    fn expire(&self, now: Millis) -> Result<u64> {
+        self.write("expire", |tx, _| status::expire(tx, now))
+    }
+
+    fn recover(&self, now: Millis, resendable: &dyn Fn(&str) -> bool) -> Result<Recovery> {
+        self.write("recover", |tx, _| status::recover(tx, now, resendable))
+    }
+
+    fn resolve_unknown(
+        &self,
+        id: MessageId,
+        decision: UnknownDecision,
+        now: Millis,
+    ) -> Result<Option<MessageStatus>> {
+        self.write("resolve_unknown", |tx, _| status::resolve_unknown(tx, id, decision, now))
+    }
+
+    fn due_webhooks(&self, now: Millis, limit: usize) -> Result<Vec<WebhookJob>> {
+        self.read("due_webhooks", |tx| outbox::due(tx, now, limit))
+    }
+
+    fn webhook_delivered(&self, id: i64, now: Millis) -> Result<()> {
+        self.write("webhook_delivered", |tx, _| outbox::delivered(tx, id, now))
+    }
+
+    fn webhook_failed(&self, id: i64, next_at: Millis, error: &str) -> Result<()> {
+        self.write("webhook_failed", |tx, _| outbox::failed(tx, id, next_at, error))
+    }
+
+    fn depth(&self) -> Result<Vec<DepthRow>> {
+        self.read("depth", read::depth)
+    }
+
+    fn backlog(&self) -> Result<u64> {
+        self.read("backlog", read::backlog)
+    }
+}

@@ -1,0 +1,98 @@
+//! Claiming due messages for a sender.
+//!
+//! Each priority is read as its own range of `messages_claim` (carrier, priority,
+//! not_before): the scan stops at the first message not yet due. One ORDER BY over all
+//! priorities could not stop there, and would walk every message held for later (a night's
+//! quiet-hours backlog) on every claim. Priorities are few; finding the next one is a seek.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::DbResult;
+use crate::{Claimed, MessageId, Millis};
+
+/// Claims up to `limit` due messages of `carrier` for `account`, by (priority, not_before,
+/// id), marking them and their `queued` segments `submitting`.
+pub(super) fn claim(
+    tx: &Transaction<'_>,
+    carrier: &str,
+    account: &str,
+    now: Millis,
+    limit: usize,
+) -> DbResult<Vec<Claimed>> {
+    let mut claimed = Vec::new();
+    let mut after = i64::MIN;
+    while claimed.len() < limit {
+        let Some(priority) = next_priority(tx, carrier, after)? else { break };
+        let wanted = limit - claimed.len();
+        claimed.extend(due_at_priority(tx, carrier, priority, now, wanted)?);
+        after = priority;
+    }
+    for message in &mut claimed {
+        message.pending = take(tx, message.id, account, now)?;
+    }
+    Ok(claimed)
+}
+
+/// The lowest priority above `after` among `carrier`'s waiting messages.
+fn next_priority(tx: &Transaction<'_>, carrier: &str, after: i64) -> DbResult<Option<i64>> {
+    // The status test repeats messages_claim's WHERE clause so the planner may use it.
+    let priority = tx
+        .prepare_cached(
+            "SELECT min(priority) FROM messages
+             WHERE carrier = ?1 AND status IN ('queued', 'held') AND priority > ?2",
+        )?
+        .query_row(params![carrier, after], |row| row.get::<_, Option<i64>>(0))
+        .optional()?;
+    Ok(priority.flatten())
+}
+
+/// Up to `limit` messages of one priority that are due and not past their deadline.
+fn due_at_priority(
+    tx: &Transaction<'_>,
+    carrier: &str,
+    priority: i64,
+    now: Millis,
+    limit: usize,
+) -> DbResult<Vec<Claimed>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, to_addr, from_addr, text, class, dlr, deadline, segments FROM messages
+         WHERE carrier = ?1 AND status IN ('queued', 'held') AND priority = ?2
+           AND not_before <= ?3 AND (deadline IS NULL OR deadline > ?3)
+         ORDER BY not_before, id LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![carrier, priority, now, limit], |row| {
+        Ok(Claimed {
+            id: row.get(0)?,
+            to: row.get(1)?,
+            from: row.get(2)?,
+            text: row.get(3)?,
+            class: row.get(4)?,
+            dlr: row.get(5)?,
+            deadline: row.get(6)?,
+            segments: row.get(7)?,
+            pending: Vec::new(),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks message `id` `submitting` on `account`, and its `queued` segments with it; returns
+/// those segments, ascending.
+fn take(tx: &Transaction<'_>, id: MessageId, account: &str, now: Millis) -> DbResult<Vec<u32>> {
+    // Straight UPDATE rather than status::set_status: `submitting` never notifies, and the
+    // reason (why it was held, or the last retryable error) stays visible while it is sent.
+    tx.prepare_cached(
+        "UPDATE messages SET status = 'submitting', account = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, account, now])?;
+    let mut pending: Vec<u32> = tx
+        .prepare_cached(
+            "UPDATE segments SET state = 'submitting', account = ?2
+             WHERE message_id = ?1 AND state = 'queued' RETURNING idx",
+        )?
+        .query_map(params![id, account], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    pending.sort_unstable();
+    Ok(pending)
+}

@@ -1,0 +1,165 @@
+//! Receipts: matched to acked segments on disk, or held until their submit is recorded.
+
+use rusqlite::{params, Transaction};
+use smpp_dlr::msgid::{candidates, read};
+
+use super::ids::{self, reading_code, Formats};
+use super::status;
+use super::DbResult;
+use crate::{MessageId, ReceiptIn, ReceiptOutcome};
+
+/// Applies each receipt in order, in the caller's transaction.
+pub(super) fn apply_all(
+    tx: &Transaction<'_>,
+    formats: &mut Formats,
+    receipts: &[ReceiptIn],
+) -> DbResult<Vec<ReceiptOutcome>> {
+    receipts.iter().map(|r| apply(tx, formats, r)).collect()
+}
+
+fn apply(tx: &Transaction<'_>, formats: &mut Formats, r: &ReceiptIn) -> DbResult<ReceiptOutcome> {
+    match ids::find_segment(tx, formats, &r.account, &r.smsc_id)? {
+        Some(found) => {
+            formats.observe(tx, &r.account, found.pair)?;
+            apply_to_segment(tx, found.message, found.segment, r)
+        }
+        None => {
+            hold(tx, r)?;
+            Ok(ReceiptOutcome::Held)
+        }
+    }
+}
+
+/// The reason an undeliverable message shows: the receipt's state and error code.
+fn undelivered_reason(r: &ReceiptIn) -> String {
+    match &r.error {
+        Some(error) => format!("receipt {} (err {error})", r.state),
+        None => format!("receipt {}", r.state),
+    }
+}
+
+/// Records receipt `r` on segment (`message`, `segment`) and re-derives the message status.
+pub(super) fn apply_to_segment(
+    tx: &Transaction<'_>,
+    message: MessageId,
+    segment: u32,
+    r: &ReceiptIn,
+) -> DbResult<ReceiptOutcome> {
+    let (already_final, sent_at): (bool, Option<i64>) = tx
+        .prepare_cached(
+            "UPDATE segments SET receipts = receipts + 1 WHERE message_id = ?1 AND idx = ?2
+             RETURNING receipt_final, coalesce(sent_at, submitted_at)",
+        )?
+        .query_row(params![message, segment], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    if already_final {
+        return Ok(ReceiptOutcome::Duplicate { message, segment });
+    }
+    tx.prepare_cached(
+        "UPDATE segments SET receipt_state = ?3, receipt_error = ?4, receipt_final = ?5,
+            receipt_delivered = ?6, receipt_at = CASE WHEN ?5 THEN ?7 END
+         WHERE message_id = ?1 AND idx = ?2",
+    )?
+    .execute(params![message, segment, r.state, r.error, r.is_final, r.delivered, r.at])?;
+    let (status, latency_ms) = if r.is_final {
+        let reason = undelivered_reason(r);
+        let status = status::refresh(tx, message, r.at, Some(&reason))?;
+        (status, sent_at.map(|sent| r.at - sent))
+    } else {
+        (status::current(tx, message)?, None)
+    };
+    let status = status.ok_or("a matched segment's message is missing")?;
+    Ok(ReceiptOutcome::Matched { message, segment, status, latency_ms })
+}
+
+/// Keeps a receipt that matched nothing, findable by every reading of its id.
+fn hold(tx: &Transaction<'_>, r: &ReceiptIn) -> DbResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO held_receipts (account, smsc_id, state, is_final, delivered, error, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![r.account, r.smsc_id, r.state, r.is_final, r.delivered, r.error, r.at])?;
+    let held_id = tx.last_insert_rowid();
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO held_keys (account, key, reading, held_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for c in candidates(&r.smsc_id) {
+        insert.execute(params![r.account, c.key.to_string(), reading_code(c.reading), held_id])?;
+    }
+    Ok(())
+}
+
+/// Whether any receipt is held at all: lets a batch of submit results skip the per-ack
+/// lookups in the usual case.
+pub(super) fn any_held(tx: &Transaction<'_>) -> DbResult<bool> {
+    let any = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM held_receipts)")?
+        .query_row([], |row| row.get(0))?;
+    Ok(any)
+}
+
+/// Applies the receipts held for `smsc_id` (just acked on `account`) to its segment, in
+/// arrival order, and forgets them. The pair order is the one receipts are matched with.
+pub(super) fn match_held(
+    tx: &Transaction<'_>,
+    formats: &mut Formats,
+    account: &str,
+    smsc_id: &str,
+    message: MessageId,
+    segment: u32,
+) -> DbResult<Vec<ReceiptOutcome>> {
+    for pair in formats.pairs(account) {
+        let Some(key) = read(smsc_id, pair.submit) else { continue };
+        let held: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT held_id FROM held_keys WHERE account = ?1 AND key = ?2 AND reading = ?3
+                 ORDER BY held_id",
+            )?
+            .query_map(params![account, key.to_string(), reading_code(pair.receipt)], |row| {
+                row.get(0)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if held.is_empty() {
+            continue;
+        }
+        formats.observe(tx, account, pair)?;
+        let mut outcomes = Vec::with_capacity(held.len());
+        for held_id in held {
+            let receipt = take_held(tx, held_id)?;
+            outcomes.push(apply_to_segment(tx, message, segment, &receipt)?);
+        }
+        return Ok(outcomes);
+    }
+    Ok(Vec::new())
+}
+
+/// Removes held receipt `held_id` and its keys, returning it.
+fn take_held(tx: &Transaction<'_>, held_id: i64) -> DbResult<ReceiptIn> {
+    let receipt = tx
+        .prepare_cached(
+            "DELETE FROM held_receipts WHERE id = ?1
+             RETURNING account, smsc_id, state, is_final, delivered, error, at",
+        )?
+        .query_row([held_id], |row| {
+            Ok(ReceiptIn {
+                account: row.get(0)?,
+                smsc_id: row.get(1)?,
+                state: row.get(2)?,
+                is_final: row.get(3)?,
+                delivered: row.get(4)?,
+                error: row.get(5)?,
+                at: row.get(6)?,
+            })
+        })?;
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM held_keys WHERE account = ?1 AND key = ?2 AND reading = ?3 AND held_id = ?4",
+    )?;
+    for c in candidates(&receipt.smsc_id) {
+        delete.execute(params![
+            receipt.account,
+            c.key.to_string(),
+            reading_code(c.reading),
+            held_id
+        ])?;
+    }
+    Ok(receipt)
+}

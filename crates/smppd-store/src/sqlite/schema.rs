@@ -1,0 +1,168 @@
+//! The schema, as numbered migrations recorded in `PRAGMA user_version`.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::DbResult;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
+/// migration never changes, since databases in the field already ran it.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// Brings the database to the latest version, each migration in its own transaction.
+pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
+    let latest = MIGRATIONS.len();
+    let current: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > latest {
+        return Err(format!(
+            "database schema version {current} is newer than this build knows ({latest})"
+        )
+        .into());
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+const V1: &str = r#"
+CREATE TABLE messages (
+    id          INTEGER PRIMARY KEY,
+    api_key     TEXT    NOT NULL,
+    idem_key    TEXT,
+    client_ref  TEXT,
+    to_addr     TEXT    NOT NULL,
+    from_addr   TEXT    NOT NULL,
+    text        TEXT    NOT NULL,
+    class       TEXT    NOT NULL,
+    carrier     TEXT    NOT NULL,
+    account     TEXT,
+    segments    INTEGER NOT NULL,
+    billable    INTEGER NOT NULL,
+    status      TEXT    NOT NULL,
+    reason      TEXT,
+    not_before  INTEGER NOT NULL,
+    deadline    INTEGER,
+    dlr         INTEGER NOT NULL,
+    priority    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX messages_idem ON messages (api_key, idem_key) WHERE idem_key IS NOT NULL;
+-- Partial: only waiting messages, so claims seek past nothing that was already sent.
+CREATE INDEX messages_claim ON messages (carrier, priority, not_before)
+    WHERE status IN ('queued', 'held');
+CREATE INDEX messages_deadline ON messages (deadline)
+    WHERE status IN ('queued', 'held') AND deadline IS NOT NULL;
+CREATE INDEX messages_submitting ON messages (class) WHERE status = 'submitting';
+CREATE INDEX messages_reply ON messages (to_addr, from_addr, created_at);
+
+CREATE TABLE segments (
+    message_id        INTEGER NOT NULL REFERENCES messages (id),
+    idx               INTEGER NOT NULL,
+    state             TEXT    NOT NULL,
+    account           TEXT,
+    smsc_id           TEXT,
+    submit_status     INTEGER,
+    sent_at           INTEGER,
+    submitted_at      INTEGER,
+    receipt_state     TEXT,
+    receipt_error     TEXT,
+    receipt_final     INTEGER NOT NULL DEFAULT 0,
+    receipt_delivered INTEGER NOT NULL DEFAULT 0,
+    receipt_at        INTEGER,
+    receipts          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (message_id, idx)
+) WITHOUT ROWID;
+
+-- One row per reading of an acked segment's SMSC id; the primary key is the lookup path.
+CREATE TABLE id_keys (
+    account    TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    reading    INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    idx        INTEGER NOT NULL,
+    PRIMARY KEY (account, key, reading, message_id, idx),
+    FOREIGN KEY (message_id, idx) REFERENCES segments (message_id, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE held_receipts (
+    id        INTEGER PRIMARY KEY,
+    account   TEXT    NOT NULL,
+    smsc_id   TEXT    NOT NULL,
+    state     TEXT    NOT NULL,
+    is_final  INTEGER NOT NULL,
+    delivered INTEGER NOT NULL,
+    error     TEXT,
+    at        INTEGER NOT NULL
+);
+-- No foreign key to held_receipts: deleting a held receipt would then scan this table for
+-- children; the store deletes the keys itself, by primary key.
+CREATE TABLE held_keys (
+    account TEXT    NOT NULL,
+    key     TEXT    NOT NULL,
+    reading INTEGER NOT NULL,
+    held_id INTEGER NOT NULL,
+    PRIMARY KEY (account, key, reading, held_id)
+) WITHOUT ROWID;
+
+CREATE TABLE id_formats (
+    account         TEXT PRIMARY KEY,
+    submit_reading  INTEGER NOT NULL,
+    receipt_reading INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE mos (
+    id          INTEGER PRIMARY KEY,
+    account     TEXT    NOT NULL,
+    carrier     TEXT    NOT NULL,
+    from_addr   TEXT    NOT NULL,
+    to_addr     TEXT    NOT NULL,
+    text        TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    in_reply_to INTEGER REFERENCES messages (id)
+);
+
+CREATE TABLE webhooks (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT    NOT NULL,
+    message_id   INTEGER,
+    payload      TEXT    NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    delivered_at INTEGER,
+    last_error   TEXT,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX webhooks_due ON webhooks (next_at) WHERE delivered_at IS NULL;
+
+-- Message counts per (status, class, carrier), kept by the triggers below so that gauges
+-- and the backlog check read a few rows instead of counting a million.
+CREATE TABLE depth (
+    status  TEXT    NOT NULL,
+    class   TEXT    NOT NULL,
+    carrier TEXT    NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (status, class, carrier)
+) WITHOUT ROWID;
+
+CREATE TRIGGER messages_depth_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO depth (status, class, carrier, n) VALUES (new.status, new.class, new.carrier, 1)
+        ON CONFLICT (status, class, carrier) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER messages_depth_update AFTER UPDATE OF status, class, carrier ON messages
+WHEN old.status IS NOT new.status OR old.class IS NOT new.class
+    OR old.carrier IS NOT new.carrier
+BEGIN
+    UPDATE depth SET n = n - 1
+        WHERE status = old.status AND class = old.class AND carrier = old.carrier;
+    INSERT INTO depth (status, class, carrier, n) VALUES (new.status, new.class, new.carrier, 1)
+        ON CONFLICT (status, class, carrier) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER messages_depth_delete AFTER DELETE ON messages BEGIN
+    UPDATE depth SET n = n - 1
+        WHERE status = old.status AND class = old.class AND carrier = old.carrier;
+END;
+"#;

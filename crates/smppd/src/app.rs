@@ -1,0 +1,355 @@
+//! The running daemon: shared state ([`App`]) and the tasks around it ([`Daemon`]).
+//!
+//! ```text
+//!  HTTP API ──accept (group commit)──▶ Store (SQLite) ◀──claim── Sender (per account) ──▶ binds
+//!                                        ▲  ▲                        │ submit_group
+//!                         ledger (group) ┘  └ receipts/MOs (group) ◀─ Receiver (per account)
+//!  webhook worker ◀── outbox ────────────┘
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use smpp_session::SessionConfig;
+use smpp_sms::CarrierProfile;
+use smpp_tokio::{BindMode, EsmeClient, EsmeConfig, TlsConfig};
+use smppd_store::{
+    Accepted, MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Store, SubmitResult,
+};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+use crate::clock::now_ms;
+use crate::commit::GroupCommit;
+use crate::config::{AccountConfig, Config};
+use crate::metrics::Metrics;
+use crate::policy::Policy;
+
+/// A transient submit failure is retried after this long.
+const RETRY_DELAY_MS: i64 = 5_000;
+
+/// One SMSC account's client.
+pub struct Account {
+    /// Carrier name.
+    pub carrier: String,
+    /// Account name.
+    pub name: String,
+    /// The binds.
+    pub client: EsmeClient,
+}
+
+/// State shared by the API, senders, receivers and the webhook worker.
+pub struct App {
+    /// The configuration.
+    pub config: Config,
+    /// Durable state.
+    pub store: Arc<dyn Store>,
+    /// Classes, routing, quiet hours.
+    pub policy: Policy,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Accepts messages (group commit).
+    pub accept: GroupCommit<NewMessage, Accepted>,
+    /// Records submit results (group commit).
+    pub ledger: GroupCommit<SubmitResult, ()>,
+    /// Records receipts (group commit).
+    pub receipts: GroupCommit<ReceiptIn, ReceiptOutcome>,
+    /// Records MOs (group commit).
+    pub mos: GroupCommit<MoIn, MoRecorded>,
+    /// Wakes idle senders when messages were accepted.
+    pub wake: Notify,
+    /// The SMSC accounts.
+    pub accounts: Vec<Account>,
+    /// Messages waiting (queued, held, submitting), refreshed every second and on accept.
+    pub backlog: AtomicU64,
+    /// False once shutdown began: the API refuses new messages.
+    pub accepting: AtomicBool,
+    profiles: BTreeMap<String, CarrierProfile>,
+    keys: HashMap<String, String>,
+}
+
+impl App {
+    /// The carrier's segmentation/billing profile.
+    pub fn profile(&self, carrier: &str) -> Option<&CarrierProfile> {
+        self.profiles.get(carrier)
+    }
+
+    /// The name of the API key with this token.
+    pub fn key_name(&self, token: &str) -> Option<&str> {
+        self.keys.get(token).map(String::as_str)
+    }
+
+    /// Whether every carrier has at least one bind up.
+    pub fn ready(&self) -> bool {
+        self.config
+            .carriers
+            .keys()
+            .all(|c| self.accounts.iter().any(|a| &a.carrier == c && a.client.status().bound > 0))
+    }
+}
+
+/// A running daemon.
+pub struct Daemon {
+    app: Arc<App>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    senders: JoinSet<()>,
+    others: JoinSet<()>,
+}
+
+impl Daemon {
+    /// Recovers the store, connects every account, starts the senders, receivers, webhook
+    /// worker and the HTTP API. Returns once the API listens.
+    pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let policy = Policy::new(&config).map_err(anyhow::Error::msg).context("policy")?;
+        recover(&store, &policy).await?;
+        let metrics = Arc::new(Metrics::new());
+        let profiles = config
+            .carriers
+            .keys()
+            .map(|c| Ok((c.clone(), config.profile_of(c).map_err(anyhow::Error::msg)?)))
+            .collect::<anyhow::Result<_>>()?;
+        let mut accounts = Vec::new();
+        let mut connections = Vec::new();
+        for (carrier, c) in &config.carriers {
+            for a in &c.accounts {
+                let (client, conn) = smpp_tokio::connect(esme_config(a)?)
+                    .with_context(|| format!("carriers.{carrier}: account {}", a.name()))?;
+                connections.push(conn);
+                accounts.push(Account { carrier: carrier.clone(), name: a.name().into(), client });
+            }
+        }
+        let keys = config.api_keys.iter().map(|k| (k.key.clone(), k.name.0.clone())).collect();
+        let app = Arc::new(App {
+            accept: accept_writer(&store),
+            ledger: ledger_writer(&store),
+            receipts: receipt_writer(&store),
+            mos: mo_writer(&store, config.server.reply_window_hours),
+            config,
+            store,
+            policy,
+            metrics,
+            wake: Notify::new(),
+            accounts,
+            backlog: AtomicU64::new(0),
+            accepting: AtomicBool::new(true),
+            profiles,
+            keys,
+        });
+        let (stop, _) = watch::channel(false);
+        let mut others = JoinSet::new();
+        for conn in connections {
+            others.spawn(conn);
+        }
+        let senders = spawn_accounts(&app, &stop, &mut others);
+        if let Some(w) = app.config.webhook.clone() {
+            others.spawn(crate::webhook::run(app.clone(), w, stop.subscribe()));
+        }
+        others.spawn(refresh_loop(app.clone(), stop.subscribe()));
+        let listener = tokio::net::TcpListener::bind(app.config.server.listen)
+            .await
+            .with_context(|| format!("server.listen {}", app.config.server.listen))?;
+        let addr = listener.local_addr()?;
+        others.spawn(crate::http::serve(app.clone(), listener, stop.subscribe()));
+        tracing::info!(%addr, "smppd listening");
+        Ok(Self { app, addr, stop, senders, others })
+    }
+
+    /// The API's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    /// Graceful shutdown: stop intake, let the senders record what is in flight, unbind
+    /// every account (which waits for outstanding responses), then stop the rest. Gives up
+    /// waiting after `server.shutdown_grace_secs`.
+    pub async fn shutdown(mut self) {
+        self.app.accepting.store(false, Ordering::Relaxed);
+        self.stop.send_replace(true);
+        let grace = Duration::from_secs(self.app.config.server.shutdown_grace_secs);
+        let app = self.app.clone();
+        let drain = async {
+            while self.senders.join_next().await.is_some() {}
+            for a in &app.accounts {
+                a.client.unbind().await;
+            }
+        };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!("shutdown grace period over; stopping with requests in flight");
+        }
+        self.others.abort_all();
+        while self.others.join_next().await.is_some() {}
+    }
+}
+
+fn spawn_accounts(
+    app: &Arc<App>,
+    stop: &watch::Sender<bool>,
+    others: &mut JoinSet<()>,
+) -> JoinSet<()> {
+    let mut senders = JoinSet::new();
+    for (i, a) in app.accounts.iter().enumerate() {
+        let cfg = account_config(&app.config, &a.carrier, &a.name);
+        let window = cfg.map_or(10, |c| c.window.0 * c.binds.0);
+        // At slow contracted rates, claim no more than ~2 s of traffic: what a crash leaves
+        // `unknown` stays small.
+        let by_rate =
+            cfg.and_then(|c| c.tps.as_ref()).map_or(usize::MAX, |t| (t.0 * 2.0).ceil() as usize);
+        let max_in_flight = window.min(by_rate).max(1);
+        let sender = crate::sender::Sender::new(
+            app.clone(),
+            &a.carrier,
+            &a.name,
+            a.client.clone(),
+            max_in_flight,
+        );
+        senders.spawn(sender.run(stop.subscribe()));
+        if let Some(r) = crate::receiver::Receiver::new(
+            app.clone(),
+            &a.carrier,
+            &a.name,
+            &app.accounts[i].client,
+        ) {
+            others.spawn(r.run(stop.subscribe()));
+        }
+    }
+    senders
+}
+
+fn account_config<'a>(config: &'a Config, carrier: &str, name: &str) -> Option<&'a AccountConfig> {
+    config.carriers.get(carrier)?.accounts.iter().find(|a| a.name() == name)
+}
+
+async fn recover(store: &Arc<dyn Store>, policy: &Policy) -> anyhow::Result<()> {
+    let resendable: Vec<String> =
+        ["otp", "fraud_alert", "dunning", "billing_notice", "notice", "campaign"]
+            .into_iter()
+            .filter(|c| policy.resendable(c))
+            .map(String::from)
+            .collect();
+    let store = store.clone();
+    let r = tokio::task::spawn_blocking(move || {
+        store.recover(now_ms(), &|class: &str| resendable.iter().any(|c| c == class))
+    })
+    .await??;
+    if r.requeued + r.unknown > 0 {
+        tracing::warn!(
+            requeued = r.requeued,
+            unknown = r.unknown,
+            "recovered messages left in flight by the last run"
+        );
+    }
+    Ok(())
+}
+
+/// The smpp-tokio settings for one account.
+pub fn esme_config(a: &AccountConfig) -> anyhow::Result<EsmeConfig> {
+    let mut c = EsmeConfig::new(&a.host.0, a.port.0, &a.system_id.0, &a.password)?;
+    c.system_type(&a.system_type)?;
+    let mode = if a.bind_mode.0 == "tx+rx" {
+        BindMode::TransmitterReceiver
+    } else {
+        BindMode::Transceiver
+    };
+    let mut session = SessionConfig::default();
+    session
+        .window(a.window.0)
+        .enquire_link_interval(Some(Duration::from_secs(a.enquire_link_secs.0)))
+        .response_timeout(Duration::from_secs(a.response_timeout_secs.0));
+    c.bind_mode(mode)
+        .binds(a.binds.0)
+        .tps(a.tps.as_ref().map(|t| t.0))
+        .session(session)
+        .correlate(false);
+    if let Some(t) = &a.tls {
+        c.tls(Some(TlsConfig {
+            server_name: t.server_name.clone(),
+            ca_file: Some(t.ca_file.clone()),
+            client_cert: t.client_cert.clone(),
+            client_key: t.client_key.clone(),
+        }));
+    }
+    Ok(c)
+}
+
+fn accept_writer(store: &Arc<dyn Store>) -> GroupCommit<NewMessage, Accepted> {
+    let store = store.clone();
+    GroupCommit::spawn(256, 20_000, move |m| store.accept(m))
+}
+
+fn ledger_writer(store: &Arc<dyn Store>) -> GroupCommit<SubmitResult, ()> {
+    let store = store.clone();
+    GroupCommit::spawn(4096, 20_000, move |r| {
+        store.record_submits(r, RETRY_DELAY_MS)?;
+        Ok(vec![(); r.len()])
+    })
+}
+
+fn receipt_writer(store: &Arc<dyn Store>) -> GroupCommit<ReceiptIn, ReceiptOutcome> {
+    let store = store.clone();
+    GroupCommit::spawn(256, 20_000, move |r| store.apply_receipts(r))
+}
+
+fn mo_writer(store: &Arc<dyn Store>, window_hours: u64) -> GroupCommit<MoIn, MoRecorded> {
+    let store = store.clone();
+    let window = (window_hours * 3_600_000) as i64;
+    GroupCommit::spawn(256, 5_000, move |m| store.record_mos(m, window))
+}
+
+/// Once a second: expire messages past their deadline, refresh gauges and the backlog.
+async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut seen: HashMap<(String, String), (u64, u64)> = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+        let store = app.store.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            let now = now_ms();
+            store.expire(now)?;
+            Ok::<_, smppd_store::StoreError>((store.depth()?, store.backlog()?))
+        })
+        .await;
+        if let Ok(Ok((depth, backlog))) = r {
+            app.backlog.store(backlog, Ordering::Relaxed);
+            app.metrics.queue.reset();
+            for d in depth {
+                app.metrics
+                    .queue
+                    .with_label_values(&[d.status.as_str(), &d.class, &d.carrier])
+                    .set(d.count as i64);
+            }
+        }
+        refresh_binds(&app, &mut seen);
+    }
+}
+
+fn refresh_binds(app: &App, seen: &mut HashMap<(String, String), (u64, u64)>) {
+    let m = &app.metrics;
+    for a in &app.accounts {
+        let binds = a.client.binds();
+        let labels = [a.carrier.as_str(), a.name.as_str()];
+        m.binds_up.with_label_values(&labels).set(binds.iter().filter(|b| b.bound).count() as i64);
+        let (throttles, reconnects) =
+            binds.iter().fold((0, 0), |(t, r), b| (t + b.throttles, r + b.reconnects));
+        let last = seen.entry((a.carrier.clone(), a.name.clone())).or_default();
+        m.throttles.with_label_values(&labels).inc_by(throttles.saturating_sub(last.0));
+        m.reconnects.with_label_values(&labels).inc_by(reconnects.saturating_sub(last.1));
+        *last = (throttles, reconnects);
+        for b in &binds {
+            m.window
+                .with_label_values(&[&a.carrier, &a.name, &b.index.to_string()])
+                .set(b.in_flight as i64);
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! `smppd.toml`: what the daemon connects to and how it serves. Every key is documented in
+//! `deploy/smppd.toml` and `docs/daemon.md`.
+//!
+//! Mistakes are reported with the key and the line: type and range errors come from the TOML
+//! parser (values are validated while they are deserialised, so the parser knows where they
+//! are), cross-key errors (a default carrier that is not configured, say) are located by
+//! [`line_of`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP API and logging.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Storage.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    /// Who may call the API.
+    #[serde(default)]
+    pub api_keys: Vec<ApiKey>,
+    /// Where status changes and MOs are POSTed.
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
+    /// Carrier choice.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+    /// The carriers, by name (`docomo`, `au`, `softbank`, `rakuten`, or any name).
+    pub carriers: BTreeMap<String, CarrierConfig>,
+    /// Message classes and their rules (smpp-policy). Default: the six classes of
+    /// credit-card-sms.md with dunning held 21:00–08:00 JST.
+    #[serde(default)]
+    pub policy: toml::Table,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// API, `/metrics`, `/healthz` listen address. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// Messages waiting (queued, held, submitting) above which the API answers 503.
+    /// Default 1,000,000.
+    pub max_backlog: u64,
+    /// Most messages in one `POST /v1/messages:batch`. Default 10,000.
+    pub max_batch: usize,
+    /// Largest request body in bytes. Default 16 MiB.
+    pub max_body_bytes: usize,
+    /// Seconds to finish in-flight windows on SIGTERM before giving up. Default 30.
+    pub shutdown_grace_secs: u64,
+    /// An MO answers the last message sent to that number within this many hours. Default 72.
+    pub reply_window_hours: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
+            max_backlog: 1_000_000,
+            max_batch: 10_000,
+            max_body_bytes: 16 << 20,
+            shutdown_grace_secs: 30,
+            reply_window_hours: 72,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// SQLite file. Default `smppd.db` in the working directory.
+    pub path: PathBuf,
+    /// fsync every commit (default `true`): an accepted message survives a power cut. `false`
+    /// survives a process crash only.
+    pub synchronous: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("smppd.db"), synchronous: true }
+    }
+}
+
+/// One `[[api_keys]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Who this is (recorded as the creator/approver of messages and batches).
+    pub name: NonEmpty,
+    /// The bearer token. Env `SMPPD_API_KEY_<NAME>` overrides it.
+    #[serde(serialize_with = "redact")]
+    pub key: String,
+}
+
+/// `[webhook]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// `http://` URL the callbacks are POSTed to.
+    pub url: HttpUrl,
+    /// HMAC-SHA256 key for the `X-Smppd-Signature` header. Env `SMPPD_WEBHOOK_SECRET`
+    /// overrides it.
+    #[serde(serialize_with = "redact")]
+    pub secret: String,
+    /// Per-attempt timeout in milliseconds. Default 5000.
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_ms: Positive<u64>,
+    /// First retry delay in milliseconds; doubles per attempt up to `max_backoff_ms`.
+    /// Default 1000.
+    #[serde(default = "default_webhook_backoff")]
+    pub backoff_ms: Positive<u64>,
+    /// Longest retry delay in milliseconds. Default 600,000 (10 minutes).
+    #[serde(default = "default_webhook_max_backoff")]
+    pub max_backoff_ms: Positive<u64>,
+}
+
+fn default_webhook_timeout() -> Positive<u64> {
+    Positive(5000)
+}
+fn default_webhook_backoff() -> Positive<u64> {
+    Positive(1000)
+}
+fn default_webhook_max_backoff() -> Positive<u64> {
+    Positive(600_000)
+}
+
+/// `[routing]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// Carrier used when neither the message, the number table nor a prefix names one.
+    /// Default: the first configured carrier (alphabetically).
+    pub default_carrier: Option<String>,
+    /// CSV `number,carrier` table (MNP). Reloaded when the file changes.
+    pub mnp_file: Option<PathBuf>,
+    /// Prefix → carrier fallback, e.g. `"+81704" = "rakuten"`; longest prefix wins.
+    pub prefixes: BTreeMap<String, String>,
+    /// submit_sm_resp statuses meaning "not our subscriber": re-route once to the next
+    /// carrier. Default `["ESME_RINVDSTADR"]`.
+    pub not_subscriber_statuses: Option<Vec<String>>,
+}
+
+/// `[carriers.NAME]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierConfig {
+    /// smpp-sms segmentation/billing profile. Default: the carrier's name when it is one of
+    /// docomo, au, softbank, rakuten.
+    pub profile: Option<String>,
+    /// Longest text accepted, in characters. Default: the profile's (660).
+    pub max_chars: Option<Positive<usize>>,
+    /// The carrier's SMSC accounts.
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// `[[carriers.NAME.accounts]]`: one SMSC account.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// Name in metrics and logs. Default: `system_id`.
+    pub name: Option<String>,
+    /// SMSC host.
+    pub host: NonEmpty,
+    /// SMSC port.
+    pub port: Positive<u16>,
+    /// TLS (off by default).
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
+    /// system_id (≤ 15 characters).
+    pub system_id: SystemId,
+    /// Password (≤ 8 characters). Env `SMPPD_PASSWORD_<ACCOUNT NAME>` overrides it.
+    #[serde(serialize_with = "redact")]
+    pub password: String,
+    /// system_type (≤ 12 characters). Default empty.
+    #[serde(default)]
+    pub system_type: String,
+    /// `trx` (default), `tx+rx`.
+    #[serde(default = "default_bind_mode")]
+    pub bind_mode: BindModeSetting,
+    /// Binds (or tx+rx pairs) kept open. Default 1.
+    #[serde(default = "default_binds")]
+    pub binds: Positive<usize>,
+    /// Requests in flight per bind. Default 10.
+    #[serde(default = "default_window")]
+    pub window: Positive<usize>,
+    /// Contracted submits (segments) per second for the whole account, shared by its binds.
+    /// 40,000/hour is 11.1. Absent: no limit.
+    #[serde(default)]
+    pub tps: Option<PositiveF64>,
+    /// enquire_link interval in seconds. Default 30.
+    #[serde(default = "default_enquire")]
+    pub enquire_link_secs: Positive<u64>,
+    /// Response timeout in seconds (after which the outcome is unknown). Default 30.
+    #[serde(default = "default_response_timeout")]
+    pub response_timeout_secs: Positive<u64>,
+    /// How the SMSC writes message ids: `auto` (default: learned from the first matches),
+    /// `decimal`, `hex`, `text`. Informational for now: correlation tries every reading.
+    #[serde(default = "default_msgid_format")]
+    pub message_id_format: String,
+}
+
+fn default_bind_mode() -> BindModeSetting {
+    BindModeSetting("trx".into())
+}
+fn default_binds() -> Positive<usize> {
+    Positive(1)
+}
+fn default_window() -> Positive<usize> {
+    Positive(10)
+}
+fn default_enquire() -> Positive<u64> {
+    Positive(30)
+}
+fn default_response_timeout() -> Positive<u64> {
+    Positive(30)
+}
+fn default_msgid_format() -> String {
+    "auto".into()
+}
+
+impl AccountConfig {
+    /// The account's name in metrics, logs and the ledger.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.system_id.0)
+    }
+}
+
+/// `tls = { ca_file = "...", server_name = "...", client_cert = "...", client_key = "..." }`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM CA bundle; default: the system roots are not bundled, so this is required.
+    pub ca_file: PathBuf,
+    /// Name checked against the certificate. Default: `host`.
+    pub server_name: Option<String>,
+    /// PEM client certificate chain (mutual TLS).
+    pub client_cert: Option<PathBuf>,
+    /// PEM client key.
+    pub client_key: Option<PathBuf>,
+}
+
+macro_rules! validated {
+    ($(#[$m:meta])* $name:ident($inner:ty), $check:expr, $what:literal) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = <$inner>::deserialize(d)?;
+                let check: fn(&$inner) -> bool = $check;
+                if check(&v) {
+                    Ok(Self(v))
+                } else {
+                    Err(serde::de::Error::custom(format!("{v:?}: {}", $what)))
+                }
+            }
+        }
+    };
+}
+
+validated!(
+    /// A non-empty string.
+    NonEmpty(String), |s| !s.trim().is_empty(), "must not be empty"
+);
+validated!(
+    /// A system_id: 1–15 ASCII characters (smpp34.md §7.1, C-Octet String of 16).
+    SystemId(String), |s| !s.is_empty() && s.len() <= 15 && s.is_ascii(),
+    "must be 1 to 15 ASCII characters"
+);
+validated!(
+    /// A positive, finite number.
+    PositiveF64(f64), |v| v.is_finite() && *v > 0.0, "must be a positive number"
+);
+validated!(
+    /// `trx` or `tx+rx`.
+    BindModeSetting(String), |s| matches!(s.as_str(), "trx" | "transceiver" | "tx+rx"),
+    "must be \"trx\" or \"tx+rx\""
+);
+validated!(
+    /// An `http://host:port/path` URL.
+    HttpUrl(String), |s| s.parse::<hyper::Uri>().is_ok_and(|u| u.scheme_str() == Some("http") && u.host().is_some()),
+    "must be an http:// URL with a host"
+);
+
+/// A number greater than zero.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Positive<T>(pub T);
+
+impl<'de, T> Deserialize<'de> for Positive<T>
+where
+    T: Deserialize<'de> + Default + PartialOrd + fmt::Debug,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = T::deserialize(d)?;
+        if v > T::default() {
+            Ok(Self(v))
+        } else {
+            Err(serde::de::Error::custom(format!("{v:?}: must be greater than 0")))
+        }
+    }
+}
+
+fn redact<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if value.is_empty() { "" } else { "<redacted>" })
+}
+
+/// A configuration mistake: what, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Syntax, type or range error (the message names the key, line and column).
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A rule across keys.
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// 1-based line of the key (0 when it is absent from the file).
+        line: usize,
+        /// The key, dotted.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads, parses, applies env overrides and validates a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        Self::parse(&text, &path.display().to_string(), &|k| std::env::var(k).ok())
+    }
+
+    /// Parses `text` (named `path` in errors); `env` looks up secret overrides.
+    pub fn parse(
+        text: &str,
+        path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+        config.apply_env(env);
+        config.validate().map_err(|(key, message)| ConfigError::Invalid {
+            path: path.into(),
+            line: line_of(text, &key),
+            key,
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        for k in &mut self.api_keys {
+            if let Some(v) = env(&env_name("SMPPD_API_KEY_", &k.name.0)) {
+                k.key = v;
+            }
+        }
+        if let (Some(w), Some(v)) = (&mut self.webhook, env("SMPPD_WEBHOOK_SECRET")) {
+            w.secret = v;
+        }
+        for carrier in self.carriers.values_mut() {
+            for a in &mut carrier.accounts {
+                if let Some(v) = env(&env_name("SMPPD_PASSWORD_", a.name())) {
+                    a.password = v;
+                }
+            }
+        }
+    }
+
+    /// Cross-key rules. The error is (dotted key, message).
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.carriers.is_empty() {
+            return Err(("carriers".into(), "at least one carrier is needed".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (carrier, c) in &self.carriers {
+            let key = |k: &str| format!("carriers.{carrier}.{k}");
+            self.profile_of(carrier).map_err(|e| (key("profile"), e))?;
+            if c.accounts.is_empty() {
+                return Err((key("accounts"), "at least one account is needed".into()));
+            }
+            for a in &c.accounts {
+                if a.password.len() > 8 {
+                    return Err((key("accounts.password"), "at most 8 characters".into()));
+                }
+                if a.system_type.len() > 12 {
+                    return Err((key("accounts.system_type"), "at most 12 characters".into()));
+                }
+                if !names.insert(a.name().to_string()) {
+                    return Err((
+                        key("accounts.name"),
+                        format!("account name {:?} is used twice; names must be unique", a.name()),
+                    ));
+                }
+            }
+        }
+        if let Some(d) = &self.routing.default_carrier {
+            if !self.carriers.contains_key(d) {
+                return Err(("routing.default_carrier".into(), self.unknown_carrier(d)));
+            }
+        }
+        for (prefix, carrier) in &self.routing.prefixes {
+            if !self.carriers.contains_key(carrier) {
+                return Err((format!("routing.prefixes.{prefix}"), self.unknown_carrier(carrier)));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for k in &self.api_keys {
+            if k.key.len() < 16 {
+                return Err((
+                    "api_keys.key".into(),
+                    format!("key of {:?} must be at least 16 characters", k.name.0),
+                ));
+            }
+            if !seen.insert(&k.key) {
+                return Err(("api_keys.key".into(), "two API keys are the same".into()));
+            }
+        }
+        if let Some(w) = &self.webhook {
+            if w.secret.len() < 16 {
+                return Err(("webhook.secret".into(), "must be at least 16 characters".into()));
+            }
+        }
+        Ok(())
+    }
+
+    fn unknown_carrier(&self, name: &str) -> String {
+        let known: Vec<&str> = self.carriers.keys().map(String::as_str).collect();
+        format!("carrier {name:?} is not configured (configured: {})", known.join(", "))
+    }
+
+    /// The segmentation/billing profile of `carrier`.
+    pub fn profile_of(&self, carrier: &str) -> Result<smpp_sms::CarrierProfile, String> {
+        let c = self.carriers.get(carrier).ok_or_else(|| self.unknown_carrier(carrier))?;
+        let name = c.profile.as_deref().unwrap_or(carrier);
+        let mut p = smpp_sms::CarrierProfile::by_name(name).map_err(|e| e.to_string())?;
+        if let Some(m) = c.max_chars {
+            p.max_chars = m.0;
+        }
+        Ok(p)
+    }
+
+    /// The default carrier: configured, else the first.
+    pub fn default_carrier(&self) -> &str {
+        self.routing
+            .default_carrier
+            .as_deref()
+            .or_else(|| self.carriers.keys().next().map(String::as_str))
+            .unwrap_or("")
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn effective(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+fn env_name(prefix: &str, name: &str) -> String {
+    let tail: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+/// The 1-based line where the dotted `key` is set, found by walking table headers; 0 when
+/// the key is not in the file (a missing key).
+pub fn line_of(text: &str, key: &str) -> usize {
+    let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    let mut table_line = 0;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(h) = t.strip_prefix('[') {
+            current = h.trim_start_matches('[').trim_end_matches(']').trim().to_string();
+            if current == key {
+                table_line = i + 1;
+            }
+            continue;
+        }
+        let Some((k, _)) = t.split_once('=') else { continue };
+        let k = k.trim().trim_matches('"');
+        if (current == table && k == leaf) || (table.is_empty() && current.is_empty() && k == key) {
+            return i + 1;
+        }
+        if current.is_empty() && k == key.split('.').next().unwrap_or("") && table_line == 0 {
+            table_line = i + 1;
+        }
+    }
+    table_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[[api_keys]]
+name = "app"
+key = "0123456789abcdef0123"
+
+[carriers.docomo]
+[[carriers.docomo.accounts]]
+host = "127.0.0.1"
+port = 2775
+system_id = "cardco"
+password = "secret"
+tps = 11.1
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "smppd.toml", &|_| None)
+    }
+
+    #[test]
+    fn minimal_config_takes_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        let a = &c.carriers["docomo"].accounts[0];
+        assert_eq!(a.window.0, 10);
+        assert_eq!(a.tps.as_ref().unwrap().0, 11.1);
+        assert_eq!(c.default_carrier(), "docomo");
+        assert_eq!(c.server.max_batch, 10_000);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_line() {
+        let text = MINIMAL.replace("tps = 11.1", "tps = -3.0");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("line 12"), "{e}");
+        assert!(e.contains("tps"), "{e}");
+        assert!(e.contains("must be a positive number"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_line() {
+        let text = MINIMAL.replace("tps = 11.1", "tpz = 11.1");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("line 12") && e.contains("tpz"), "{e}");
+    }
+
+    #[test]
+    fn cross_key_errors_name_the_key_and_line() {
+        let text = format!("[routing]\ndefault_carrier = \"kddi\"\n{MINIMAL}");
+        let e = parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "smppd.toml:2: routing.default_carrier: carrier \"kddi\" is not configured (configured: docomo)"
+        );
+    }
+
+    #[test]
+    fn env_overrides_secrets_and_effective_config_redacts_them() {
+        let c = Config::parse(MINIMAL, "f", &|k| match k {
+            "SMPPD_PASSWORD_CARDCO" => Some("fromenv".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.carriers["docomo"].accounts[0].password, "fromenv");
+        let shown = c.effective();
+        assert!(shown.contains("<redacted>") && !shown.contains("fromenv"), "{shown}");
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
+    }
+
+    #[test]
+    fn long_system_id_is_refused() {
+        let text = MINIMAL.replace("\"cardco\"", "\"a-much-too-long-system-id\"");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("system_id") && e.contains("1 to 15"), "{e}");
+    }
+}

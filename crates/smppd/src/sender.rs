@@ -1,0 +1,249 @@
+//! One sender per SMSC account: claims due messages of its carrier from the store, puts all
+//! segments of a message on one bind in order, and reports every segment's outcome to the
+//! ledger through group commit.
+//!
+//! Crash safety comes from the order of writes: a message is `submitting` on disk before any
+//! of its submit_sm is written, and its results are recorded after the responses. What a
+//! crash leaves `submitting` is therefore "maybe sent", which [`smppd_store::Store::recover`]
+//! turns into `unknown` (or `queued` for classes that may be resent).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smpp_codec::{CommandStatus, Time};
+use smpp_sms::CarrierProfile;
+use smpp_tokio::{compose, ErrorKind, EsmeClient};
+use smppd_store::{Claimed, Millis, SubmitOutcome, SubmitResult};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::metrics::status_label;
+
+/// How long an idle sender waits before looking at the queue again (held messages become
+/// due with time, not with an event).
+const IDLE_POLL: Duration = Duration::from_millis(200);
+
+/// One account's sending loop.
+pub struct Sender {
+    app: Arc<App>,
+    carrier: String,
+    account: String,
+    client: EsmeClient,
+    profile: CarrierProfile,
+    /// Messages claimed and not yet recorded: bounds what a crash can leave `unknown`.
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+}
+
+impl Sender {
+    /// A sender for `account` of `carrier`; `max_in_flight` messages at most between claim
+    /// and record.
+    pub fn new(
+        app: Arc<App>,
+        carrier: &str,
+        account: &str,
+        client: EsmeClient,
+        max_in_flight: usize,
+    ) -> Self {
+        let profile = app.profile(carrier).cloned().unwrap_or(CarrierProfile::DOCOMO);
+        Self {
+            app,
+            carrier: carrier.to_string(),
+            account: account.to_string(),
+            client,
+            profile,
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            max_in_flight,
+        }
+    }
+
+    /// Runs until `stop` turns true, then waits for the messages in flight to be recorded.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        while !*stop.borrow() {
+            let claimed =
+                if this.client.status().bound > 0 { this.claim().await } else { Vec::new() };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = this.app.wake.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            for m in claimed {
+                let permit = this.in_flight.clone().acquire_owned().await.expect("never closed");
+                tokio::spawn(this.clone().send(m, permit));
+            }
+        }
+        let _ = this.in_flight.acquire_many(this.max_in_flight as u32).await;
+    }
+
+    async fn claim(&self) -> Vec<Claimed> {
+        // Claim only what can be in flight now, so a crash leaves little `submitting`.
+        let room = self.in_flight.available_permits();
+        if room == 0 {
+            let _ = self.in_flight.acquire().await;
+            return Vec::new();
+        }
+        let (store, carrier, account) =
+            (self.app.store.clone(), self.carrier.clone(), self.account.clone());
+        let now = now_ms();
+        match tokio::task::spawn_blocking(move || store.claim(&carrier, &account, now, room)).await
+        {
+            Ok(Ok(claimed)) => claimed,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "claim failed");
+                tokio::time::sleep(IDLE_POLL).await;
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "claim task failed");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn send(self: Arc<Self>, m: Claimed, _permit: OwnedSemaphorePermit) {
+        let sent_at = now_ms();
+        let outcomes = match self.parts(&m) {
+            Ok(parts) => self.submit(parts).await,
+            Err(reason) => {
+                tracing::error!(message = m.id, %reason, "cannot build the PDUs");
+                m.pending
+                    .iter()
+                    .map(|_| SubmitOutcome::Failed {
+                        status: CommandStatus::ESME_RSYSERR.get(),
+                        retry: false,
+                    })
+                    .collect()
+            }
+        };
+        let at = now_ms();
+        let results: Vec<SubmitResult> = m
+            .pending
+            .iter()
+            .zip(outcomes)
+            .map(|(&segment, outcome)| {
+                self.count(&outcome, at - sent_at);
+                SubmitResult {
+                    message: m.id,
+                    segment,
+                    account: self.account.clone(),
+                    outcome,
+                    at,
+                    sent_at,
+                }
+            })
+            .collect();
+        if let Err(e) = self.app.ledger.write(results).await {
+            // The message stays `submitting` on disk: at restart it becomes `unknown`, never
+            // silently resent.
+            tracing::error!(message = m.id, error = %e, "could not record submit results");
+        }
+    }
+
+    fn parts(
+        &self,
+        m: &Claimed,
+    ) -> Result<Vec<(u64, smpp_codec::SubmitSm, smpp_codec::Tlvs)>, String> {
+        // The reference comes from the message id: the same on a resend, different for
+        // concurrent messages to one handset.
+        let seg = smpp_sms::segment(&m.text, &self.profile, m.id as u16, false)
+            .map_err(|e| e.to_string())?;
+        let rd = u8::from(m.dlr);
+        let mut all = compose::submits(&seg, &m.from, &m.to, rd).map_err(|e| e.to_string())?;
+        let validity = m.deadline.map(validity_period).transpose()?;
+        let mut out = Vec::with_capacity(m.pending.len());
+        for &i in &m.pending {
+            let (mut sm, tlvs) =
+                all.get_mut(i as usize).map(std::mem::take).ok_or("segment index out of range")?;
+            if let Some(v) = &validity {
+                sm.validity_period = v.clone();
+            }
+            out.push(((m.id as u64) << 8 | u64::from(i), sm, tlvs));
+        }
+        Ok(out)
+    }
+
+    async fn submit(
+        &self,
+        parts: Vec<(u64, smpp_codec::SubmitSm, smpp_codec::Tlvs)>,
+    ) -> Vec<SubmitOutcome> {
+        let results = self.client.submit_group(parts).await;
+        results
+            .into_iter()
+            .map(|r| match r {
+                Ok(s) => SubmitOutcome::Acked { smsc_id: s.message_id },
+                Err(e) if e.outcome_unknown() => SubmitOutcome::Unknown,
+                Err(e) => match e.kind() {
+                    ErrorKind::Status(s) | ErrorKind::GenericNack(s) => {
+                        SubmitOutcome::Failed { status: s.get(), retry: is_transient(*s) }
+                    }
+                    // Never written (client closing, bind refused): safe to try again later.
+                    _ => SubmitOutcome::Failed {
+                        status: CommandStatus::ESME_RSYSERR.get(),
+                        retry: true,
+                    },
+                },
+            })
+            .collect()
+    }
+
+    fn count(&self, outcome: &SubmitOutcome, latency_ms: Millis) {
+        let status = match outcome {
+            SubmitOutcome::Acked { .. } => "ok".to_string(),
+            SubmitOutcome::Failed { status, .. } => status_label(*status),
+            SubmitOutcome::Unknown => "unknown".to_string(),
+        };
+        self.app.metrics.submits.with_label_values(&[&self.carrier, &self.account, &status]).inc();
+        if matches!(outcome, SubmitOutcome::Acked { .. }) {
+            self.app
+                .metrics
+                .submit_latency
+                .with_label_values(&[&self.carrier])
+                .observe(latency_ms.max(0) as f64 / 1000.0);
+        }
+    }
+}
+
+/// Statuses after which the same PDU may succeed later (smpp34.md §5): system error,
+/// temporary application error, queue full. Everything else is final for this message.
+fn is_transient(s: CommandStatus) -> bool {
+    matches!(
+        s,
+        CommandStatus::ESME_RSYSERR
+            | CommandStatus::ESME_RX_T_APPN
+            | CommandStatus::ESME_RMSGQFUL
+            | CommandStatus::ESME_RTHROTTLED
+    )
+}
+
+/// An absolute validity_period in UTC (`YYMMDDhhmmss000+`, smpp34.md §7.6): the SMSC stops
+/// trying when the message's deadline passes.
+fn validity_period(deadline: Millis) -> Result<Time, String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(deadline.div_euclid(1000))
+        .map_err(|e| e.to_string())?;
+    let s = format!(
+        "{:02}{:02}{:02}{:02}{:02}{:02}000+",
+        t.year().rem_euclid(100),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    Time::new(s.into_bytes()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_period_is_absolute_utc() {
+        let t = crate::clock::parse_rfc3339("2026-11-23T17:30:05+09:00").unwrap();
+        assert_eq!(validity_period(t).unwrap().as_str(), "261123083005000+");
+    }
+}
