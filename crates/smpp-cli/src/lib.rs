@@ -13,6 +13,7 @@ mod hexutil;
 mod json;
 mod pdu_cmd;
 mod pretty;
+mod segment;
 mod send;
 
 /// SMPP 3.4 tools.
@@ -32,6 +33,8 @@ enum Command {
     Send(send::SendArgs),
     /// Load test an SMSC: throughput, latency, receipt correlation, CPU.
     Bench(bench::BenchArgs),
+    /// Show how a text is encoded, split and billed for a carrier (nothing is sent).
+    Segment(segment::SegmentArgs),
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Pdu(cmd) => pdu_cmd::run(cmd),
         Command::Send(a) => runtime()?.block_on(send::run(a)),
         Command::Bench(a) => runtime()?.block_on(bench::run(a)),
+        Command::Segment(a) => segment::run(a),
     }
 }
 

@@ -20,7 +20,8 @@ pub const NOTICE: &str = "notice";
 pub const CAMPAIGN: &str = "campaign";
 
 /// The six built-in classes, in priority order.
-pub const BUILTIN_CLASSES: [&str; 6] = [OTP, FRAUD_ALERT, DUNNING, BILLING_NOTICE, NOTICE, CAMPAIGN];
+pub const BUILTIN_CLASSES: [&str; 6] =
+    [OTP, FRAUD_ALERT, DUNNING, BILLING_NOTICE, NOTICE, CAMPAIGN];
 
 /// A daily window of Japan time, `start` inclusive and `end` exclusive, that may wrap
 /// midnight: `21:00-08:00` holds from 21:00:00.000 to 07:59:59.999 JST.
@@ -240,7 +241,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed_windows() {
-        for s in ["", "21:00", "21-08", "21:00-8", "21:0-08:00", "xx:00-08:00", "21:00-08:00-09:00"] {
+        for s in ["", "21:00", "21-08", "21:00-8", "21:0-08:00", "xx:00-08:00", "21:00-08:00-09:00"]
+        {
             assert!(matches!(s.parse::<QuietWindow>(), Err(QuietWindowError::Format(_))), "{s}");
         }
         assert_eq!(
@@ -279,13 +281,19 @@ mod tests {
         assert!("20:00-09:00".parse::<QuietWindow>().unwrap().covers(legal));
         assert!(!"22:00-08:00".parse::<QuietWindow>().unwrap().covers(legal));
         assert!(!"21:00-07:59".parse::<QuietWindow>().unwrap().covers(legal));
-        assert!("00:00-23:59".parse::<QuietWindow>().unwrap().covers("01:00-02:00".parse().unwrap()));
+        assert!("00:00-23:59"
+            .parse::<QuietWindow>()
+            .unwrap()
+            .covers("01:00-02:00".parse().unwrap()));
     }
 
     #[test]
     fn builtin_defaults_match_the_table() {
         let otp = ClassPolicy::builtin(OTP).unwrap();
-        assert_eq!((otp.quiet, otp.priority, otp.resend_unknown, otp.requires_approval), (None, 0, true, false));
+        assert_eq!(
+            (otp.quiet, otp.priority, otp.resend_unknown, otp.requires_approval),
+            (None, 0, true, false)
+        );
         let fraud = ClassPolicy::builtin(FRAUD_ALERT).unwrap();
         assert_eq!((fraud.quiet, fraud.priority, fraud.resend_unknown), (None, 1, false));
         for (i, name) in BUILTIN_CLASSES.iter().enumerate() {

@@ -256,7 +256,8 @@ fn parse_error(text: &str, e: &toml::de::Error) -> ConfigError {
         column = Some(before[line_start..].chars().count() + 1);
         key = key_at(text, line_start);
     }
-    ConfigError::Parse { line, column, key, message: e.message().trim().to_owned() }
+    let message = e.message().trim().lines().map(str::trim).collect::<Vec<_>>().join("; ");
+    ConfigError::Parse { line, column, key, message }
 }
 
 /// The dotted key of the `key = value` line starting at `line_start`, prefixed with the
@@ -348,15 +349,20 @@ mod tests {
         assert!(msg.contains("line 1") && msg.contains("unknown field `stop_words`"), "{msg}");
         let err = PolicyConfig::from_toml_str("[classes.otp\n").unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
+        assert!(!err.to_string().contains('\n'), "one line: {err}");
     }
 
     #[test]
     fn dunning_cannot_lose_the_legal_quiet_hours() {
         for q in ["none", "22:00-08:00"] {
-            let err =
-                PolicyConfig::from_toml_str(&format!("[classes.dunning]\nquiet = \"{q}\"\n"))
-                    .unwrap_err();
-            assert!(err.to_string().starts_with("policy config: class dunning: quiet window must cover 21:00-08:00"), "{err}");
+            let err = PolicyConfig::from_toml_str(&format!("[classes.dunning]\nquiet = \"{q}\"\n"))
+                .unwrap_err();
+            assert!(
+                err.to_string().starts_with(
+                    "policy config: class dunning: quiet window must cover 21:00-08:00"
+                ),
+                "{err}"
+            );
         }
         assert!(PolicyConfig::from_toml_str("[classes.dunning]\nquiet = \"20:00-08:30\"\n").is_ok());
     }
@@ -375,7 +381,8 @@ mod tests {
     #[test]
     fn stop_keywords_match_whole_message_case_and_width_insensitively() {
         let c = PolicyConfig::default();
-        for yes in ["STOP", "stop", " Stop \n", "ＳＴＯＰ", "ｓｔｏｐ", "停止", "　配信停止　"] {
+        for yes in ["STOP", "stop", " Stop \n", "ＳＴＯＰ", "ｓｔｏｐ", "停止", "　配信停止　"]
+        {
             assert!(c.is_stop_keyword(yes), "{yes:?}");
         }
         for no in ["", "  ", "stopp", "please stop", "停止して", "1"] {

@@ -88,7 +88,10 @@ pub fn detect_encoding(bytes: &[u8]) -> Option<SourceEncoding> {
         Some(SourceEncoding::Utf8Bom)
     } else if std::str::from_utf8(bytes).is_ok() {
         Some(SourceEncoding::Utf8)
-    } else if encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes).is_some() {
+    } else if encoding_rs::SHIFT_JIS
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .is_some()
+    {
         Some(SourceEncoding::ShiftJis)
     } else {
         None
@@ -113,10 +116,12 @@ pub fn detect_encoding(bytes: &[u8]) -> Option<SourceEncoding> {
 /// ```
 pub fn read_rows(bytes: &[u8]) -> Result<(Vec<String>, Vec<Row>), CsvError> {
     let text: std::borrow::Cow<'_, str> = match detect_encoding(bytes) {
-        Some(SourceEncoding::Utf8Bom) => std::str::from_utf8(&bytes[3..])
-            .map_err(|_| CsvError::BadUtf8AfterBom)?
-            .into(),
-        Some(SourceEncoding::Utf8) => std::str::from_utf8(bytes).map_err(|_| CsvError::NotText)?.into(),
+        Some(SourceEncoding::Utf8Bom) => {
+            std::str::from_utf8(&bytes[3..]).map_err(|_| CsvError::BadUtf8AfterBom)?.into()
+        }
+        Some(SourceEncoding::Utf8) => {
+            std::str::from_utf8(bytes).map_err(|_| CsvError::NotText)?.into()
+        }
         Some(SourceEncoding::ShiftJis) => encoding_rs::SHIFT_JIS
             .decode_without_bom_handling_and_without_replacement(bytes)
             .ok_or(CsvError::NotText)?,
@@ -158,7 +163,11 @@ pub fn read_rows(bytes: &[u8]) -> Result<(Vec<String>, Vec<Row>), CsvError> {
         if r.len() > header.len() {
             // Trailing empty cells are harmless (spreadsheets pad rows).
             if r.iter().skip(header.len()).any(|c| !c.is_empty()) {
-                return Err(CsvError::TooManyFields { line, found: r.len(), expected: header.len() });
+                return Err(CsvError::TooManyFields {
+                    line,
+                    found: r.len(),
+                    expected: header.len(),
+                });
             }
         }
         let fields = header.iter().cloned().zip(r.iter().map(str::to_owned)).collect();
@@ -287,7 +296,14 @@ pub fn validate_batch(
     number_column: &str,
     carrier_max_chars: impl Fn(&str) -> usize,
 ) -> Result<Vec<Result<BatchMessage, RowErrors>>, BatchError> {
-    validate_batch_with(header, rows, template, number_column, NumberRules::DEFAULT, carrier_max_chars)
+    validate_batch_with(
+        header,
+        rows,
+        template,
+        number_column,
+        NumberRules::DEFAULT,
+        carrier_max_chars,
+    )
 }
 
 /// Checks every row and renders its message. One result per row, in order: the message
@@ -357,9 +373,8 @@ pub fn validate_batch_with(
                 }
             },
         };
-        let rendered = template.render_with(|name| {
-            row.fields.get(name).map(String::as_str).filter(|v| !v.is_empty())
-        });
+        let rendered = template
+            .render_with(|name| row.fields.get(name).map(String::as_str).filter(|v| !v.is_empty()));
         let text = match rendered {
             Ok(t) => Some(t),
             Err(missing) => {
@@ -468,9 +483,18 @@ mod tests {
 
     #[test]
     fn good_rows_render_with_normalised_numbers() {
-        let r = batch("tel,name\n０９０１２３４５６７８,山田\n+81 80 1111 2222,Sato\n", "{{name}}様", 660);
+        let r = batch(
+            "tel,name\n０９０１２３４５６７８,山田\n+81 80 1111 2222,Sato\n",
+            "{{name}}様",
+            660,
+        );
         let ok: Vec<_> = r.into_iter().map(Result::unwrap).collect();
-        assert_eq!(ok[0], BatchMessage { line: 2, to: "+819012345678".into(), text: "山田様".into(), chars: 3 });
+        assert_eq!(
+            ok[0],
+            BatchMessage {
+                line: 2, to: "+819012345678".into(), text: "山田様".into(), chars: 3
+            }
+        );
         assert_eq!((ok[1].to.as_str(), ok[1].text.as_str()), ("+818011112222", "Sato様"));
     }
 
@@ -506,8 +530,14 @@ mod tests {
         let (h, rows) = read_rows(b"tel,code\n09011112222,1234\n08011112222,1234\n").unwrap();
         let t = Template::parse("Code {{code}} [ok]").unwrap();
         // "[" and "]" are GSM escape characters: 2 septets each.
-        let r = validate_batch(&h, &rows, &t, "tel", |to| if to.starts_with("+8190") { 15 } else { 16 })
-            .unwrap();
+        let r = validate_batch(
+            &h,
+            &rows,
+            &t,
+            "tel",
+            |to| if to.starts_with("+8190") { 15 } else { 16 },
+        )
+        .unwrap();
         assert_eq!(r[0].as_ref().unwrap_err().errors, [RowError::TooLong { chars: 16, max: 15 }]);
         assert_eq!(r[1].as_ref().unwrap().chars, 16);
     }

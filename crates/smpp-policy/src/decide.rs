@@ -201,14 +201,20 @@ pub fn decide(input: &DecisionInput<'_>, config: &PolicyConfig) -> Decision {
     rule(RuleKind::Class, format!("class {name} (priority {})", class.priority));
 
     if let Some(code) = &input.lists.suppressed {
-        rule(RuleKind::Suppression, format!("{} is on the suppression list: {code}", mask(input.to)));
+        rule(
+            RuleKind::Suppression,
+            format!("{} is on the suppression list: {code}", mask(input.to)),
+        );
         return reject(RejectReason::Suppressed(code.clone()), rules);
     }
     rule(RuleKind::Suppression, "not on the suppression list".into());
 
     match (input.lists.opted_out, class.opt_out_applies) {
         (true, true) => {
-            rule(RuleKind::OptOut, format!("{} opted out; class {name} honours opt-out", mask(input.to)));
+            rule(
+                RuleKind::OptOut,
+                format!("{} opted out; class {name} honours opt-out", mask(input.to)),
+            );
             return reject(RejectReason::OptedOut, rules);
         }
         (true, false) => rule(
@@ -238,10 +244,16 @@ pub fn decide(input: &DecisionInput<'_>, config: &PolicyConfig) -> Decision {
         Some(w) => {
             rule(RuleKind::QuietHours, format!("class {name}: quiet hours {w} JST"));
             if w.contains(earliest) {
-                rule(RuleKind::QuietHours, format!("{} is inside the window", format_jst(earliest)));
+                rule(
+                    RuleKind::QuietHours,
+                    format!("{} is inside the window", format_jst(earliest)),
+                );
                 w.release_after(earliest)
             } else {
-                rule(RuleKind::QuietHours, format!("{} is outside the window", format_jst(earliest)));
+                rule(
+                    RuleKind::QuietHours,
+                    format!("{} is outside the window", format_jst(earliest)),
+                );
                 earliest
             }
         }
@@ -288,7 +300,14 @@ mod tests {
     }
 
     fn input(class: &str, now: Millis) -> DecisionInput<'_> {
-        DecisionInput { class, to: TO, now, send_at: None, deadline: None, lists: ListStatus::default() }
+        DecisionInput {
+            class,
+            to: TO,
+            now,
+            send_at: None,
+            deadline: None,
+            lists: ListStatus::default(),
+        }
     }
 
     fn verdict(i: &DecisionInput<'_>) -> Verdict {
@@ -344,7 +363,9 @@ mod tests {
     fn rejects_unknown_class_and_lists_known_ones() {
         let d = decide(&input("promo", 0), &PolicyConfig::default());
         assert_eq!(d.verdict, rejected(RejectReason::UnknownClass));
-        assert!(d.explain().starts_with("reject: unknown_class\n- unknown message class \"promo\" (known: otp,"));
+        assert!(d
+            .explain()
+            .starts_with("reject: unknown_class\n- unknown message class \"promo\" (known: otp,"));
     }
 
     #[test]

@@ -64,7 +64,9 @@ pub mod time;
 pub use class::{ClassPolicy, QuietWindow, QuietWindowError, UnknownClass};
 pub use config::{ConfigError, PolicyConfig};
 pub use csv_batch::{read_rows, validate_batch, BatchMessage, CsvError, Row, RowError, RowErrors};
-pub use decide::{decide, Decision, DecisionInput, ListStatus, RejectReason, Rule, RuleKind, Verdict};
+pub use decide::{
+    decide, Decision, DecisionInput, ListStatus, RejectReason, Rule, RuleKind, Verdict,
+};
 pub use mnp::{CarrierTable, MnpError, Route, RouteSource};
 pub use number::{mask, normalise_jp, normalise_jp_with, NumberError, NumberRules};
 pub use template::{MissingField, Template, TemplateError};

@@ -151,9 +151,13 @@ impl CarrierTable {
     ///
     /// # Errors
     /// [`MnpError::Io`] when the file cannot be opened or read, else as `from_reader`.
-    pub fn load_csv(path: impl AsRef<Path>, default_carrier: &str) -> Result<CarrierTable, MnpError> {
+    pub fn load_csv(
+        path: impl AsRef<Path>,
+        default_carrier: &str,
+    ) -> Result<CarrierTable, MnpError> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| MnpError::Io(format!("{}: {e}", path.display())))?;
+        let file =
+            File::open(path).map_err(|e| MnpError::Io(format!("{}: {e}", path.display())))?;
         CarrierTable::from_reader(file, default_carrier)
     }
 
@@ -209,13 +213,22 @@ impl CarrierTable {
                 let f0 = record.get(0).unwrap_or_default();
                 let f0 = f0.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f0);
                 if !f0.iter().any(u8::is_ascii_digit) {
-                    let names: Vec<String> =
-                        record.iter().map(|f| String::from_utf8_lossy(f).trim().to_owned()).collect();
-                    let names: Vec<String> = names
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, n)| if i == 0 { n.trim_start_matches('\u{FEFF}').to_owned() } else { n })
+                    let names: Vec<String> = record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).trim().to_owned())
                         .collect();
+                    let names: Vec<String> =
+                        names
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, n)| {
+                                if i == 0 {
+                                    n.trim_start_matches('\u{FEFF}').to_owned()
+                                } else {
+                                    n
+                                }
+                            })
+                            .collect();
                     let col = |want: &str| names.iter().position(|n| n.eq_ignore_ascii_case(want));
                     match (col("number"), col("carrier")) {
                         (Some(n), Some(c)) => (number_col, carrier_col) = (n, c),
@@ -227,7 +240,9 @@ impl CarrierTable {
             }
             match table.parse_row(&record, number_col, carrier_col) {
                 Ok(entry) => rows.push(entry),
-                Err(RowFailure::TooManyCarriers(name)) => return Err(MnpError::TooManyCarriers(name)),
+                Err(RowFailure::TooManyCarriers(name)) => {
+                    return Err(MnpError::TooManyCarriers(name))
+                }
                 Err(RowFailure::Bad(message)) => {
                     total_errors += 1;
                     if errors.len() < MAX_LISTED_ROW_ERRORS {
@@ -260,7 +275,8 @@ impl CarrierTable {
         carrier_col: usize,
     ) -> Result<u64, RowFailure> {
         let field = |i: usize, what: &str| -> Result<&str, RowFailure> {
-            let bytes = record.get(i).ok_or_else(|| RowFailure::Bad(format!("no {what} column")))?;
+            let bytes =
+                record.get(i).ok_or_else(|| RowFailure::Bad(format!("no {what} column")))?;
             std::str::from_utf8(bytes).map_err(|_| RowFailure::Bad(format!("{what} is not UTF-8")))
         };
         let number = parse_jp(field(number_col, "number")?, TABLE_RULES)
@@ -269,7 +285,8 @@ impl CarrierTable {
         if carrier.is_empty() {
             return Err(RowFailure::Bad("empty carrier".into()));
         }
-        let idx = self.intern(carrier).ok_or_else(|| RowFailure::TooManyCarriers(carrier.into()))?;
+        let idx =
+            self.intern(carrier).ok_or_else(|| RowFailure::TooManyCarriers(carrier.into()))?;
         Ok(number.nsn() << 8 | u64::from(idx))
     }
 
@@ -358,13 +375,13 @@ impl CarrierTable {
         &self.carriers[usize::from(idx)]
     }
 
-    fn from_file(&self, n: JpNumber) -> Option<u8> {
+    fn in_file(&self, n: JpNumber) -> Option<u8> {
         let nsn = n.nsn();
         let i = self.rows.partition_point(|e| e >> 8 < nsn);
         self.rows.get(i).filter(|e| *e >> 8 == nsn).map(|e| (*e & 0xFF) as u8)
     }
 
-    fn from_prefix(&self, n: JpNumber) -> Option<u8> {
+    fn by_prefix(&self, n: JpNumber) -> Option<u8> {
         let national = n.national();
         self.prefixes.iter().find(|(p, _)| national.starts_with(p.as_str())).map(|(_, c)| *c)
     }
@@ -376,8 +393,8 @@ impl CarrierTable {
         self.learned
             .get(&n.nsn())
             .copied()
-            .or_else(|| self.from_file(n))
-            .or_else(|| self.from_prefix(n))
+            .or_else(|| self.in_file(n))
+            .or_else(|| self.by_prefix(n))
             .map(|i| self.name(i))
     }
 
@@ -390,8 +407,8 @@ impl CarrierTable {
         let found = parse_jp(e164, TABLE_RULES).ok().and_then(|n| {
             let learned = self.learned.get(&n.nsn()).map(|&c| (c, RouteSource::Learned));
             learned
-                .or_else(|| self.from_file(n).map(|c| (c, RouteSource::Table)))
-                .or_else(|| self.from_prefix(n).map(|c| (c, RouteSource::Prefix)))
+                .or_else(|| self.in_file(n).map(|c| (c, RouteSource::Table)))
+                .or_else(|| self.by_prefix(n).map(|c| (c, RouteSource::Prefix)))
         });
         let (idx, source) = found.unwrap_or((self.default, RouteSource::Default));
         Route { carrier: self.name(idx).to_owned(), source }
@@ -430,9 +447,9 @@ impl CarrierTable {
 
     /// The learned overlay, oldest first, as (E.164, carrier).
     pub fn learned(&self) -> impl Iterator<Item = (String, &str)> + '_ {
-        self.learned_order.iter().filter_map(|nsn| {
-            self.learned.get(nsn).map(|&c| (format!("+81{nsn}"), self.name(c)))
-        })
+        self.learned_order
+            .iter()
+            .filter_map(|nsn| self.learned.get(nsn).map(|&c| (format!("+81{nsn}"), self.name(c))))
     }
 
     /// Copies `old`'s learned overlay into this (freshly loaded) table, oldest first, so a
@@ -444,7 +461,8 @@ impl CarrierTable {
         for nsn in &old.learned_order {
             if let Some(&c) = old.learned.get(nsn) {
                 let name = old.name(c);
-                let idx = self.intern(name).ok_or_else(|| MnpError::TooManyCarriers(name.into()))?;
+                let idx =
+                    self.intern(name).ok_or_else(|| MnpError::TooManyCarriers(name.into()))?;
                 self.learn_nsn(*nsn, idx);
             }
         }
@@ -472,7 +490,7 @@ impl CarrierTable {
             carriers.iter().find(|k| k.trim().eq_ignore_ascii_case(c)).map(|k| k.trim().to_owned())
         };
         let evidence: Vec<u8> = match parse_jp(e164, TABLE_RULES) {
-            Ok(n) => [self.learned.get(&n.nsn()).copied(), self.from_file(n), self.from_prefix(n)]
+            Ok(n) => [self.learned.get(&n.nsn()).copied(), self.in_file(n), self.by_prefix(n)]
                 .into_iter()
                 .flatten()
                 .collect(),
@@ -524,7 +542,9 @@ mod tests {
 
     #[test]
     fn later_rows_win_and_comments_are_skipped() {
-        let t = table("# exported 2026-11-01\n09011112222,au\n\n09011112222,docomo\n09011112222,rakuten\n");
+        let t = table(
+            "# exported 2026-11-01\n09011112222,au\n\n09011112222,docomo\n09011112222,rakuten\n",
+        );
         assert_eq!(t.len(), 1);
         assert_eq!(t.lookup("+819011112222"), Some("rakuten"));
     }
@@ -532,7 +552,8 @@ mod tests {
     #[test]
     fn bad_rows_fail_the_load_and_name_their_lines() {
         let err = CarrierTable::from_reader(
-            "number,carrier\n09011112222,au\n0312345678,au\n09011112222\n090111122223,x\n".as_bytes(),
+            "number,carrier\n09011112222,au\n0312345678,au\n09011112222\n090111122223,x\n"
+                .as_bytes(),
             "docomo",
         )
         .unwrap_err();
@@ -585,7 +606,10 @@ mod tests {
             let r = t.route(n, e);
             (r.carrier, r.source)
         };
-        assert_eq!(r(&t, "+819011112222", Some("rakuten")), ("rakuten".into(), RouteSource::Explicit));
+        assert_eq!(
+            r(&t, "+819011112222", Some("rakuten")),
+            ("rakuten".into(), RouteSource::Explicit)
+        );
         assert_eq!(r(&t, "+819011112222", Some(" ")), ("au".into(), RouteSource::Table));
         assert_eq!(r(&t, "+819011112223", None), ("softbank".into(), RouteSource::Prefix));
         assert_eq!(r(&t, "+819021112223", None), ("docomo".into(), RouteSource::Prefix));
@@ -650,7 +674,10 @@ mod tests {
         assert_eq!(t.next_candidate("+819011112222", "docomo", &["docomo"]), None);
         // Only carriers we can reach are suggested.
         let t = table("09011112222,mvno\n");
-        assert_eq!(t.next_candidate("+819011112222", "au", &["au", "softbank"]).as_deref(), Some("softbank"));
+        assert_eq!(
+            t.next_candidate("+819011112222", "au", &["au", "softbank"]).as_deref(),
+            Some("softbank")
+        );
     }
 
     #[test]

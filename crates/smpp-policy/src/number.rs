@@ -181,8 +181,19 @@ pub fn parse_jp(input: &str, rules: NumberRules) -> Result<JpNumber, NumberError
                 count += 1;
             }
             '+' if count == 0 && !plus => plus = true,
-            ' ' | '\t' | '\u{3000}' | '-' | '.' | '(' | ')' | '\u{FF08}' | '\u{FF09}'
-            | '\u{FF0D}' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30FC}' => {}
+            ' '
+            | '\t'
+            | '\u{3000}'
+            | '-'
+            | '.'
+            | '('
+            | ')'
+            | '\u{FF08}'
+            | '\u{FF09}'
+            | '\u{FF0D}'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{30FC}' => {}
             _ => return Err(NumberError::InvalidCharacter { ch: c, position: i + 1 }),
         }
     }
@@ -221,10 +232,10 @@ fn check_prefix(nsn: &[u8], national_digits: usize, rules: NumberRules) -> Resul
     };
     let not_mobile = |kind, len| Err(NumberError::NotMobile { kind, prefix: prefix(len) });
     match nsn {
-        [] | [7 | 8 | 9] => Err(NumberError::WrongLength { digits: national_digits, expected: 11 }),
+        [] | [7..=9] => Err(NumberError::WrongLength { digits: national_digits, expected: 11 }),
         // 0800 is free dial, not the 080 mobile range (080-0xxx is not allocated to mobiles).
         [8, 0, 0, ..] => not_mobile(NonMobile::TollFree, 3),
-        [7 | 8 | 9, 0, ..] => Ok(()),
+        [7..=9, 0, ..] => Ok(()),
         [2, 0, ..] if rules.allow_020 => Ok(()),
         [2, 0, ..] => not_mobile(NonMobile::M2mNotEnabled, 2),
         [5, 0, ..] => not_mobile(NonMobile::IpPhone, 2),
@@ -299,7 +310,10 @@ mod tests {
     #[test]
     fn rejects_020_unless_allowed() {
         let err = normalise_jp("020-1234-5678").unwrap_err();
-        assert_eq!(err.to_string(), "not a Japanese mobile number: M2M/pager prefix (not enabled) 020");
+        assert_eq!(
+            err.to_string(),
+            "not a Japanese mobile number: M2M/pager prefix (not enabled) 020"
+        );
         let rules = NumberRules { allow_020: true };
         assert_eq!(normalise_jp_with("020-1234-5678", rules).unwrap(), "+812012345678");
     }
@@ -368,7 +382,10 @@ mod tests {
     #[test]
     fn jp_number_formats() {
         let n = parse_jp("080 1111 2222", NumberRules::DEFAULT).unwrap();
-        assert_eq!((n.nsn(), n.national(), n.to_string()), (8011112222, "08011112222".into(), "+818011112222".into()));
+        assert_eq!(
+            (n.nsn(), n.national(), n.to_string()),
+            (8011112222, "08011112222".into(), "+818011112222".into())
+        );
     }
 
     proptest! {

@@ -175,9 +175,13 @@ mod tests {
 
     #[test]
     fn renders_japanese_template() {
-        let t = Template::parse("【ABCカード】{{ name }}様 ご請求額{{amount}}円、期日{{due}}。{{name}}様").unwrap();
+        let t = Template::parse(
+            "【ABCカード】{{ name }}様 ご請求額{{amount}}円、期日{{due}}。{{name}}様",
+        )
+        .unwrap();
         assert_eq!(t.placeholders(), ["name", "amount", "due"]);
-        let out = t.render(&fields(&[("name", "佐藤"), ("amount", "5,400"), ("due", "11/27")])).unwrap();
+        let out =
+            t.render(&fields(&[("name", "佐藤"), ("amount", "5,400"), ("due", "11/27")])).unwrap();
         assert_eq!(out, "【ABCカード】佐藤様 ご請求額5,400円、期日11/27。佐藤様");
     }
 

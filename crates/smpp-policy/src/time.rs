@@ -52,7 +52,8 @@ pub fn parse_rfc3339(s: &str) -> Result<Millis, TimeError> {
     let t = OffsetDateTime::parse(s.trim(), &Rfc3339)
         .map_err(|e| TimeError { value: s.to_owned(), reason: e.to_string() })?;
     let ms = t.unix_timestamp_nanos().div_euclid(1_000_000);
-    Millis::try_from(ms).map_err(|_| TimeError { value: s.to_owned(), reason: "out of range".into() })
+    Millis::try_from(ms)
+        .map_err(|_| TimeError { value: s.to_owned(), reason: "out of range".into() })
 }
 
 /// Milliseconds since the start of the JST day containing `at` (0..86_400_000).

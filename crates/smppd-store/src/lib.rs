@@ -38,7 +38,10 @@ pub struct StoreError {
 
 impl StoreError {
     /// Wraps a cause.
-    pub fn new(op: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn new(
+        op: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self { op, source: source.into() }
     }
 }
@@ -58,21 +61,29 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` messages of `carrier` that are `queued` or `held` with
     /// `not_before <= now` and no passed deadline, by (priority, not_before, id); marks them
     /// and their pending segments `submitting` on `account` in the same transaction.
-    fn claim(&self, carrier: &str, account: &str, now: Millis, limit: usize)
-        -> Result<Vec<Claimed>>;
+    fn claim(
+        &self,
+        carrier: &str,
+        account: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Claimed>>;
 
     /// Records submit results. A message whose segments are all acked becomes `submitted`;
     /// one with a failed segment `failed` (its reason the status); one with an unknown segment
     /// (and none failed) `unknown`; `Failed { retry: true }` puts the segment back to `queued`
-    /// and the message back to `queued` with `not_before = at + retry_delay_ms`. Receipts held
-    /// for an acked id are matched here; their outcomes are returned.
+    /// and the message back to `queued` with `not_before = at + retry_delay_ms`. While another
+    /// segment of the message is still `submitting`, the message stays `submitting` (unless
+    /// one failed): it is requeued or declared unknown once every segment has a result.
+    /// Receipts held for an acked id are matched here; their outcomes are returned.
     fn record_submits(
         &self,
         results: &[SubmitResult],
         retry_delay_ms: i64,
     ) -> Result<Vec<ReceiptOutcome>>;
 
-    /// Matches receipts to acked (or unknown) segments by account and normalised id. The
+    /// Matches receipts to acked segments by account and normalised id (an `unknown` segment
+    /// has no id until a late `Acked` result is recorded for it; then it matches too). The
     /// message becomes `delivered` when every segment has a final delivered receipt,
     /// `undeliverable` when any has a final non-delivered one. One outcome per receipt, in
     /// order.

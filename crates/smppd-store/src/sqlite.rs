@@ -1,79 +1,4 @@
-//! [`SqliteStore`]: the [`Store`] in one SQLite file (WAL mode).
-//!
-//! # Layout
-//!
-//! - `messages`: one row per accepted message. Partial indexes keep the hot queries small
-//!   whatever the history holds: `messages_claim` (carrier, priority, not_before) over
-//!   `queued`/`held` rows only, `messages_deadline` over the same rows with a deadline,
-//!   `messages_submitting` for [`Store::recover`]; `messages_idem` enforces the idempotency
-//!   key per API key; `messages_reply` finds the conversation an MO answers.
-//! - `segments`: the submit ledger, one row per segment, created `queued` at accept.
-//! - `id_keys`: for every acked segment, one row per reading of its SMSC message_id
-//!   ([`smpp_dlr::msgid::candidates`]: the reading and the key it gives), so a receipt is
-//!   matched with index seeks, days later or after a restart.
-//! - `held_receipts` + `held_keys`: receipts that matched nothing yet (the submit_sm_resp is
-//!   not recorded yet, or the id is foreign). They stay until an ack matches them; nothing
-//!   prunes them yet (bounded by disk only).
-//! - `id_formats`: the reading pair learned per account (see below).
-//! - `mos`: received MOs with the message they answer.
-//! - `webhooks`: the transactional outbox.
-//! - `depth`: message counts per (status, class, carrier), kept by triggers on `messages`, so
-//!   [`Store::depth`] and [`Store::backlog`] cost a few rows however many messages wait.
-//!
-//! Schema changes are numbered migrations recorded in `PRAGMA user_version`.
-//!
-//! # Connections
-//!
-//! One writer connection behind a mutex runs every write as one `BEGIN IMMEDIATE`
-//! transaction, whatever the slice length (that is what makes group commit pay). A second,
-//! `query_only` connection serves [`Store::message`], [`Store::depth`], [`Store::backlog`]
-//! and [`Store::due_webhooks`]: WAL lets it read beside the writer. Both use cached prepared
-//! statements and a bounded page cache ([`SqliteOptions::cache_size_kib`] each), so memory
-//! stays flat with a million messages waiting.
-//!
-//! # Message status
-//!
-//! Once a message has been claimed its status follows its ledger
-//! ([`status::derive`]): any segment `failed` → `failed`; any final non-delivered receipt →
-//! `undeliverable`; any segment still `submitting` → `submitting` (a message is not requeued
-//! or declared unknown while one of its segments is on the wire, so [`Store::recover`] finds
-//! every in-flight segment through its message); any `unknown` → `unknown`; any `queued` (a
-//! retry) → `queued`; every segment's final receipt delivered → `delivered`; else
-//! `submitted`. `held`, `cancelled`, `expired` and `rejected` are decisions, not ledger
-//! states: a late receipt updates the segment but does not move such a message.
-//!
-//! # Receipts
-//!
-//! A receipt id is read per [`smpp_dlr::msgid::ReadingPair`]: the pair learned for the
-//! account first, then [`smpp_dlr::msgid::ReadingPair::DEFAULT_ORDER`]. The first pair with
-//! any acked segment of the same account wins; among several (ids reused by the SMSC), the
-//! most recently submitted. A pair is learned once it explained two matches and more than any
-//! other; it is kept in `id_formats`, so a restart does not fall back to the ambiguous default
-//! order. Segments whose submit went `unknown` have no id and cannot be matched by a receipt;
-//! a late submit_sm_resp recorded for them (`Acked` on an `unknown` segment) makes them
-//! matchable. Any receipt for a segment that already has a final one is a
-//! [`ReceiptOutcome::Duplicate`] (counted in `segments.receipts`, no other change).
-//!
-//! # Webhooks
-//!
-//! A `status` row is queued in the transaction that moves a message to `submitted` or
-//! `delivered` when it asked for receipts (`dlr`), and always for `undeliverable`,
-//! `expired`, `failed`, `unknown`, `cancelled` and `rejected` (at accept). Body, fields in
-//! this order: `{"type":"message.status","id":"42","client_ref":"r1"|null,
-//! "status":"delivered","carrier":"docomo","to":"+8190…","segments":1,"at":1700000000000}`,
-//! plus `"error":"<reason>"` after `segments` for `failed`, `undeliverable`, `expired`,
-//! `rejected` and `unknown`. Each MO queues an `mo` row: `{"type":"mo","id":"7","from":…,
-//! "to":…,"text":…,"carrier":…,"account":…,"at":…,"in_reply_to":{"id":"42","client_ref":…}
-//! |null}`. Rows are due at the event time.
-//!
-//! # Other choices
-//!
-//! - A message is stored with at least one segment (an empty text is one SMS).
-//! - [`Store::cancel`] leaves the ledger rows `queued`: they show it was never sent. A
-//!   message requeued after a retryable error can be cancelled or expire with some
-//!   segments already acked.
-//! - Submit results for segments that are not `submitting` or `unknown` (repeats) are
-//!   ignored, as are results for unknown message ids: one bad row must not fail the batch.
+//! The SQLite [`Store`]: see [`SqliteStore`] for the layout and the choices made.
 
 mod accept;
 mod claim;
@@ -94,8 +19,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::{
     Accepted, CancelOutcome, Claimed, DepthRow, MessageId, MessageStatus, MessageView, Millis,
-    MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Recovery, Result, Store,
-    StoreError, SubmitResult, UnknownDecision, WebhookJob,
+    MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Recovery, Result, Store, StoreError,
+    SubmitResult, UnknownDecision, WebhookJob,
 };
 
 /// What the private helpers fail with: a rusqlite error or a corrupt value, boxed; the public
@@ -139,7 +64,81 @@ struct Writer {
     formats: ids::Formats,
 }
 
-/// The [`Store`] in SQLite. See the [module documentation](self) for the layout and choices.
+/// The [`Store`] in one SQLite file (WAL mode).
+///
+/// # Layout
+///
+/// - `messages`: one row per accepted message. Partial indexes keep the hot queries small
+///   whatever the history holds: `messages_claim` (carrier, priority, not_before) over
+///   `queued`/`held` rows only, `messages_deadline` over the same rows with a deadline,
+///   `messages_submitting` for [`Store::recover`]; `messages_idem` enforces the idempotency
+///   key per API key; `messages_reply` finds the conversation an MO answers.
+/// - `segments`: the submit ledger, one row per segment, created `queued` at accept.
+/// - `id_keys`: for every acked segment, one row per reading of its SMSC message_id
+///   ([`smpp_dlr::msgid::candidates`]: the reading and the key it gives), so a receipt is
+///   matched with index seeks, days later or after a restart.
+/// - `held_receipts` + `held_keys`: receipts that matched nothing yet (the submit_sm_resp is
+///   not recorded yet, or the id is foreign). They stay until an ack matches them; nothing
+///   prunes them yet (bounded by disk only).
+/// - `id_formats`: the reading pair learned per account (see below).
+/// - `mos`: received MOs with the message they answer.
+/// - `webhooks`: the transactional outbox.
+/// - `depth`: message counts per (status, class, carrier), kept by triggers on `messages`, so
+///   [`Store::depth`] and [`Store::backlog`] cost a few rows however many messages wait.
+///
+/// Schema changes are numbered migrations recorded in `PRAGMA user_version`.
+///
+/// # Connections
+///
+/// One writer connection behind a mutex runs every write as one `BEGIN IMMEDIATE`
+/// transaction, whatever the slice length (that is what makes group commit pay). A second,
+/// `query_only` connection serves [`Store::message`], [`Store::depth`], [`Store::backlog`]
+/// and [`Store::due_webhooks`]: WAL lets it read beside the writer. Both use cached prepared
+/// statements and a bounded page cache ([`SqliteOptions::cache_size_kib`] each), so memory
+/// stays flat with a million messages waiting.
+///
+/// # Message status
+///
+/// Once a message has been claimed its status follows its ledger: any segment `failed` →
+/// `failed`; any final non-delivered receipt → `undeliverable`; any segment still `submitting` → `submitting` (a message is not requeued
+/// or declared unknown while one of its segments is on the wire, so [`Store::recover`] finds
+/// every in-flight segment through its message); any `unknown` → `unknown`; any `queued` (a
+/// retry) → `queued`; every segment's final receipt delivered → `delivered`; else
+/// `submitted`. `held`, `cancelled`, `expired` and `rejected` are decisions, not ledger
+/// states: a late receipt updates the segment but does not move such a message.
+///
+/// # Receipts
+///
+/// A receipt id is read per [`smpp_dlr::msgid::ReadingPair`]: the pair learned for the
+/// account first, then [`smpp_dlr::msgid::ReadingPair::DEFAULT_ORDER`]. The first pair with
+/// any acked segment of the same account wins; among several (ids reused by the SMSC), the
+/// most recently submitted. A pair is learned once it explained two matches and more than any
+/// other; it is kept in `id_formats`, so a restart does not fall back to the ambiguous default
+/// order. Segments whose submit went `unknown` have no id and cannot be matched by a receipt;
+/// a late submit_sm_resp recorded for them (`Acked` on an `unknown` segment) makes them
+/// matchable. Any receipt for a segment that already has a final one is a
+/// [`ReceiptOutcome::Duplicate`] (counted in `segments.receipts`, no other change).
+///
+/// # Webhooks
+///
+/// A `status` row is queued in the transaction that moves a message to `submitted` or
+/// `delivered` when it asked for receipts (`dlr`), and always for `undeliverable`,
+/// `expired`, `failed`, `unknown`, `cancelled` and `rejected` (at accept). Body, fields in
+/// this order: `{"type":"message.status","id":"42","client_ref":"r1"|null,
+/// "status":"delivered","carrier":"docomo","to":"+8190…","segments":1,"at":1700000000000}`,
+/// plus `"error":"<reason>"` after `segments` for `failed`, `undeliverable`, `expired`,
+/// `rejected` and `unknown`. Each MO queues an `mo` row: `{"type":"mo","id":"7","from":…,
+/// "to":…,"text":…,"carrier":…,"account":…,"at":…,"in_reply_to":{"id":"42","client_ref":…}
+/// |null}`. Rows are due at the event time.
+///
+/// # Other choices
+///
+/// - A message is stored with at least one segment (an empty text is one SMS).
+/// - [`Store::cancel`] leaves the ledger rows `queued`: they show it was never sent. A
+///   message requeued after a retryable error can be cancelled or expire with some
+///   segments already acked.
+/// - Submit results for segments that are not `submitting` or `unknown` (repeats) are
+///   ignored, as are results for unknown message ids: one bad row must not fail the batch.
 pub struct SqliteStore {
     writer: Mutex<Writer>,
     reader: Mutex<Connection>,

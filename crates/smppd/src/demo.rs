@@ -41,7 +41,8 @@ pub struct DemoArgs {
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    crate::init_logging(crate::config::LogFormat::Text);
+    // The demo's output is the summary; only problems are logged (unless RUST_LOG says).
+    crate::init_logging(crate::config::LogFormat::Text, "warn");
     let dir = tempfile::tempdir().context("temporary directory")?;
     let sim = Simulator::start(sim_config()).await.context("starting the simulated carriers")?;
     let config = daemon_config(&sim, &dir.path().join("smppd.db"), args.listen)?;
@@ -262,8 +263,10 @@ fn print_summary(views: &[MessageView], sim: &RunningSim, elapsed: Duration) {
     for v in views {
         let r = rows.entry(v.carrier.clone()).or_default();
         r.messages += 1;
-        r.segments += u64::from(v.segments);
-        r.billable += u64::from(v.billable);
+        if v.status != MessageStatus::Held {
+            r.segments += u64::from(v.segments);
+            r.billable += u64::from(v.billable);
+        }
         match v.status {
             MessageStatus::Held => r.held += 1,
             MessageStatus::Delivered => r.delivered += 1,

@@ -31,10 +31,10 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn smppd_store::Store>
     Ok(Arc::new(store))
 }
 
-/// Logging to stderr, text or JSON; `RUST_LOG` filters (default `info`).
-pub fn init_logging(format: config::LogFormat) {
+/// Logging to stderr, text or JSON; `RUST_LOG` filters (default `default_filter`).
+pub fn init_logging(format: config::LogFormat, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         config::LogFormat::Json => builder.json().try_init(),

@@ -58,7 +58,7 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
 
 async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = smppd::Config::load(&path)?;
-    smppd::init_logging(config.server.log_format);
+    smppd::init_logging(config.server.log_format, "info");
     let store = smppd::open_store(&config)?;
     let daemon = smppd::Daemon::start(config, store).await?;
     wait_for_signal().await;

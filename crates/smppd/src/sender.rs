@@ -107,8 +107,9 @@ impl Sender {
 
     async fn send(self: Arc<Self>, m: Claimed, _permit: OwnedSemaphorePermit) {
         let sent_at = now_ms();
+        let resendable = self.app.policy.resendable(&m.class);
         let outcomes = match self.parts(&m) {
-            Ok(parts) => self.submit(parts).await,
+            Ok(parts) => self.submit(parts, resendable).await,
             Err(reason) => {
                 tracing::error!(message = m.id, %reason, "cannot build the PDUs");
                 m.pending
@@ -167,15 +168,22 @@ impl Sender {
         Ok(out)
     }
 
+    /// One outcome per part. A part whose outcome is unknown is resent only when its class
+    /// allows it (an OTP may arrive twice; a dunning reminder must not).
     async fn submit(
         &self,
         parts: Vec<(u64, smpp_codec::SubmitSm, smpp_codec::Tlvs)>,
+        resendable: bool,
     ) -> Vec<SubmitOutcome> {
         let results = self.client.submit_group(parts).await;
         results
             .into_iter()
             .map(|r| match r {
                 Ok(s) => SubmitOutcome::Acked { smsc_id: s.message_id },
+                Err(e) if e.outcome_unknown() && resendable => SubmitOutcome::Failed {
+                    status: CommandStatus::ESME_RUNKNOWNERR.get(),
+                    retry: true,
+                },
                 Err(e) if e.outcome_unknown() => SubmitOutcome::Unknown,
                 Err(e) => match e.kind() {
                     ErrorKind::Status(s) | ErrorKind::GenericNack(s) => {

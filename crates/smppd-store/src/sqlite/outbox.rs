@@ -113,7 +113,9 @@ fn record_mo(tx: &Transaction<'_>, mo: &MoIn, window_ms: i64) -> DbResult<MoReco
     .execute(params![mo.account, mo.carrier, mo.from, mo.to, mo.text, mo.at, in_reply_to])?;
     let id = tx.last_insert_rowid();
     let in_reply_to_json = match &reply {
-        Some((message, client_ref)) => json!({ "id": message.to_string(), "client_ref": client_ref }),
+        Some((message, client_ref)) => {
+            json!({ "id": message.to_string(), "client_ref": client_ref })
+        }
         None => Value::Null,
     };
     let body = json!({

@@ -77,7 +77,15 @@ fn hold(tx: &Transaction<'_>, r: &ReceiptIn) -> DbResult<()> {
         "INSERT INTO held_receipts (account, smsc_id, state, is_final, delivered, error, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![r.account, r.smsc_id, r.state, r.is_final, r.delivered, r.error, r.at])?;
+    .execute(params![
+        r.account,
+        r.smsc_id,
+        r.state,
+        r.is_final,
+        r.delivered,
+        r.error,
+        r.at
+    ])?;
     let held_id = tx.last_insert_rowid();
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO held_keys (account, key, reading, held_id) VALUES (?1, ?2, ?3, ?4)",

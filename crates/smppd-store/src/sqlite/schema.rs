@@ -166,3 +166,56 @@ CREATE TRIGGER messages_depth_delete AFTER DELETE ON messages BEGIN
         WHERE status = old.status AND class = old.class AND carrier = old.carrier;
 END;
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan of `sql`, one line per step.
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let count = stmt.parameter_count();
+        let params: Vec<i64> = vec![0; count];
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params), |row| row.get::<_, String>(3))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn hot_queries_use_their_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let show = |sql| plan(&conn, sql);
+        for sql in [
+            "SELECT min(priority) FROM messages
+             WHERE carrier = ?1 AND status IN ('queued', 'held') AND priority > ?2",
+            "SELECT id FROM messages
+             WHERE carrier = ?1 AND status IN ('queued', 'held') AND priority = ?2
+               AND not_before <= ?3 AND (deadline IS NULL OR deadline > ?3)
+             ORDER BY not_before, id LIMIT ?4",
+        ] {
+            let p = show(sql);
+            assert!(p.contains("messages_claim") && !p.contains("TEMP B-TREE"), "{p}");
+        }
+        let p = show(
+            "SELECT id FROM messages
+             WHERE status IN ('queued', 'held') AND deadline IS NOT NULL AND deadline <= ?1",
+        );
+        assert!(p.contains("messages_deadline"), "{p}");
+        let p = show("SELECT id, class FROM messages WHERE status = 'submitting'");
+        assert!(p.contains("messages_submitting"), "{p}");
+        let p = show(
+            "SELECT id, client_ref FROM messages
+             WHERE to_addr = ?1 AND from_addr = ?2 AND created_at BETWEEN ?3 AND ?4
+               AND status NOT IN ('queued', 'held', 'cancelled', 'rejected', 'expired')
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        );
+        assert!(p.contains("messages_reply") && !p.contains("TEMP B-TREE"), "{p}");
+        let p = show(
+            "SELECT id FROM webhooks WHERE delivered_at IS NULL AND next_at <= ?1
+             ORDER BY next_at, id LIMIT ?2",
+        );
+        assert!(p.contains("webhooks_due") && !p.contains("TEMP B-TREE"), "{p}");
+    }
+}

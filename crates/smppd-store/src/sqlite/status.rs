@@ -31,7 +31,7 @@ pub(super) struct SegmentCounts {
     pub(super) delivered: u32,
 }
 
-/// The status a claimed message's ledger implies (see the module docs of `sqlite` for why
+/// The status a claimed message's ledger implies (see [`super::SqliteStore`] for why
 /// `submitting` comes before `unknown` and `queued`).
 pub(super) fn derive(c: SegmentCounts) -> MessageStatus {
     if c.failed > 0 {
@@ -193,11 +193,8 @@ pub(super) fn recover(
         .collect::<rusqlite::Result<_>>()?;
     let mut recovery = Recovery::default();
     for (id, class) in in_flight {
-        let (target, reason) = if resendable(&class) {
-            ("queued", REQUEUE_REASON)
-        } else {
-            ("unknown", CRASH_REASON)
-        };
+        let (target, reason) =
+            if resendable(&class) { ("queued", REQUEUE_REASON) } else { ("unknown", CRASH_REASON) };
         tx.prepare_cached(
             "UPDATE segments SET state = ?2 WHERE message_id = ?1 AND state = 'submitting'",
         )?
@@ -225,8 +222,10 @@ pub(super) fn resolve_unknown(
         UnknownDecision::Resend => ("queued", Some("resent by operator")),
         UnknownDecision::Abandon => ("failed", Some(ABANDONED_REASON)),
     };
-    tx.prepare_cached("UPDATE segments SET state = ?2 WHERE message_id = ?1 AND state = 'unknown'")?
-        .execute(params![id, segment_state])?;
+    tx.prepare_cached(
+        "UPDATE segments SET state = ?2 WHERE message_id = ?1 AND state = 'unknown'",
+    )?
+    .execute(params![id, segment_state])?;
     if decision == UnknownDecision::Resend {
         tx.prepare_cached("UPDATE messages SET not_before = ?2 WHERE id = ?1")?
             .execute(params![id, now])?;
