@@ -549,8 +549,12 @@ impl Driver {
         let status = pdu.command_status;
         if matches!(status, CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL) {
             // Pause the whole bind and send the same PDU again first, so multipart order holds.
-            self.throttle_until = Some(now + self.throttle_delay);
-            self.throttle_delay = (self.throttle_delay * 2).min(self.config.throttle_max);
+            // The rest of a full window is usually throttled too: one pause per episode, or
+            // the delay would double once per PDU in flight.
+            if !self.throttle_until.is_some_and(|t| t > now) {
+                self.throttle_until = Some(now + self.throttle_delay);
+                self.throttle_delay = (self.throttle_delay * 2).min(self.config.throttle_max);
+            }
             self.stats.throttled.store(true, Ordering::Relaxed);
             self.stats.throttles.fetch_add(1, Ordering::Relaxed);
             let at = self.queue.iter().take_while(|x| x.order < q.order).count();

@@ -126,12 +126,12 @@ async fn dropped_connections_leave_unknowns_for_dunning_and_resend_otps() {
 async fn a_throttle_storm_slows_sending_but_loses_and_duplicates_nothing() {
     let mut cfg = sim_config(&["au"]);
     let acc = &mut cfg.carriers[0].accounts[0];
-    acc.tps = 200.0;
-    acc.burst = Some(5);
+    acc.tps = 500.0;
+    acc.burst = Some(10);
     let sim = start_sim(cfg).await;
     let dir = tempfile::tempdir().unwrap();
     let d = start_daemon(&daemon_toml(&sim, &dir.path().join("db"), "")).await;
-    let (_, reply) = post(&d, "/v1/messages:batch", batch(200, "fraud_alert", 40_000_000)).await;
+    let (_, reply) = post(&d, "/v1/messages:batch", batch(100, "fraud_alert", 40_000_000)).await;
     for v in statuses(&d, &ids(&reply)).await {
         assert_eq!(v["status"], "delivered", "{v}");
         assert_eq!(sim.messages(None, &handset(&v)).len(), 1, "{v}");

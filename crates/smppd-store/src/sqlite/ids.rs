@@ -94,9 +94,16 @@ impl Formats {
         Ok(formats)
     }
 
-    /// The pairs to try for `account`, best first.
-    pub(super) fn pairs(&self, account: &str) -> [ReadingPair; 5] {
-        ordered(self.accounts.get(account).and_then(|l| l.learned))
+    /// The pairs to try for `account`, best first. Once a pair is learned, the other
+    /// cross readings (hex↔decimal) are no longer tried: with decimal ids, a receipt that
+    /// arrives before its own submit_sm_resp (`14`) would otherwise meet another message's
+    /// id under a cross reading (hex `14` is decimal `20`) and resolve the wrong message.
+    /// Same-reading pairs stay: they only forgive case and leading zeros.
+    pub(super) fn pairs(&self, account: &str) -> impl Iterator<Item = ReadingPair> {
+        let learned = self.accounts.get(account).and_then(|l| l.learned);
+        ordered(learned)
+            .into_iter()
+            .filter(move |p| learned.is_none() || Some(*p) == learned || p.submit == p.receipt)
     }
 
     /// Counts a match on `account` under `pair`, persisting a newly learned pair. (If the
