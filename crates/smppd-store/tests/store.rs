@@ -776,9 +776,14 @@ fn an_early_decimal_receipt_does_not_meet_another_message_under_a_hex_reading() 
     let ids: Vec<_> = (0..4).map(|i| accept_one(&store, message(&format!("+81900{i}")))).collect();
     claim(&store, T0);
     // Decimal ids, learned from two exact matches.
-    store.record_submits(&[acked(ids[0], 0, "11", T0), acked(ids[1], 0, "12", T0)], MINUTE).unwrap();
+    store
+        .record_submits(&[acked(ids[0], 0, "11", T0), acked(ids[1], 0, "12", T0)], MINUTE)
+        .unwrap();
     for id in ["11", "12"] {
-        assert!(matches!(apply(&store, receipt(id, "DELIVRD", T0 + 10)), ReceiptOutcome::Matched { .. }));
+        assert!(matches!(
+            apply(&store, receipt(id, "DELIVRD", T0 + 10)),
+            ReceiptOutcome::Matched { .. }
+        ));
     }
     // Message 3 was acked as "20"; message 4's resp ("14") is not recorded yet when its
     // receipt comes. Hex 14 is decimal 20: it must not resolve message 3.
@@ -786,5 +791,8 @@ fn an_early_decimal_receipt_does_not_meet_another_message_under_a_hex_reading() 
     assert_eq!(apply(&store, receipt("14", "DELIVRD", T0 + 20)), ReceiptOutcome::Held);
     assert_eq!(status(&store, ids[2]), MessageStatus::Submitted);
     let late = store.record_submits(&[acked(ids[3], 0, "14", T0 + 30)], MINUTE).unwrap();
-    assert!(matches!(late[..], [ReceiptOutcome::Matched { message, .. }] if message == ids[3]), "{late:?}");
+    assert!(
+        matches!(late[..], [ReceiptOutcome::Matched { message, .. }] if message == ids[3]),
+        "{late:?}"
+    );
 }

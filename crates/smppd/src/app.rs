@@ -231,11 +231,7 @@ fn account_config<'a>(config: &'a Config, carrier: &str, name: &str) -> Option<&
 
 async fn recover(store: &Arc<dyn Store>, policy: &Policy) -> anyhow::Result<()> {
     let resendable: Vec<String> =
-        ["otp", "fraud_alert", "dunning", "billing_notice", "notice", "campaign"]
-            .into_iter()
-            .filter(|c| policy.resendable(c))
-            .map(String::from)
-            .collect();
+        policy.config().classes.keys().filter(|c| policy.resendable(c)).cloned().collect();
     let store = store.clone();
     let r = tokio::task::spawn_blocking(move || {
         store.recover(now_ms(), &|class: &str| resendable.iter().any(|c| c == class))
@@ -314,7 +310,15 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let store = app.store.clone();
+        let reload = app.clone();
         let r = tokio::task::spawn_blocking(move || {
+            match reload.policy.reload_if_changed() {
+                Ok(Some(rows)) => tracing::info!(rows, "MNP table reloaded"),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "MNP table not reloaded; keeping the old one")
+                }
+            }
             let now = now_ms();
             store.expire(now)?;
             Ok::<_, smppd_store::StoreError>((store.depth()?, store.backlog()?))

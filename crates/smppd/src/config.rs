@@ -35,9 +35,10 @@ pub struct Config {
     /// The carriers, by name (`docomo`, `au`, `softbank`, `rakuten`, or any name).
     pub carriers: BTreeMap<String, CarrierConfig>,
     /// Message classes and their rules (smpp-policy). Default: the six classes of
-    /// credit-card-sms.md with dunning held 21:00–08:00 JST.
-    #[serde(default)]
-    pub policy: toml::Table,
+    /// credit-card-sms.md with dunning held 21:00–08:00 JST. Printed by `effective()` in
+    /// its own section (the policy types are read-only).
+    #[serde(default, skip_serializing)]
+    pub policy: smpp_policy::PolicyConfig,
 }
 
 /// `[server]`.
@@ -410,6 +411,7 @@ impl Config {
         if self.carriers.is_empty() {
             return Err(("carriers".into(), "at least one carrier is needed".into()));
         }
+        self.policy.validate().map_err(|e| ("policy".to_string(), e.to_string()))?;
         let mut names = std::collections::HashSet::new();
         for (carrier, c) in &self.carriers {
             let key = |k: &str| format!("carriers.{carrier}.{k}");
@@ -489,7 +491,21 @@ impl Config {
 
     /// The effective configuration as TOML, secrets redacted.
     pub fn effective(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+        let mut out =
+            toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"));
+        out.push_str(&format!("\n[policy]\nstop_keywords = {:?}\n", self.policy.stop_keywords));
+        for (name, c) in &self.policy.classes {
+            let quiet = c.quiet.map_or("none".to_string(), |q| q.to_string());
+            out.push_str(&format!(
+                "\n[policy.classes.{name}]\nquiet = {quiet:?}\npriority = {}\nresend_unknown = {}\n\
+                 requires_approval = {}\nopt_out_applies = {}\n",
+                c.priority, c.resend_unknown, c.requires_approval, c.opt_out_applies
+            ));
+            if let Some(m) = c.max_chars {
+                out.push_str(&format!("max_chars = {m}\n"));
+            }
+        }
+        out
     }
 }
 

@@ -237,7 +237,7 @@ async fn wait_final(
 
 fn draw_progress(done: usize, total: usize) {
     let width = 40;
-    let filled = if total == 0 { width } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
     eprint!(
         "\r[{}{}] {done}/{total} messages final",
         "#".repeat(filled),

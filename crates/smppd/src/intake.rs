@@ -91,7 +91,18 @@ pub fn message(
         app.profile(&carrier).ok_or_else(|| FieldError::new(field("carrier"), "no profile"))?;
     let seg = smpp_sms::segment(&text, profile, 0, false)
         .map_err(|e| FieldError::new(field("text"), e.to_string()))?;
-    let (status, not_before, reason) = match app.policy.decide(&class, now, send_at, deadline) {
+    if let Some(max) = app.policy.max_chars(&class).filter(|&m| seg.chars > m) {
+        return Err(FieldError::new(
+            field("text"),
+            format!(
+                "text is {} characters long, over the {max}-character maximum for class {class}",
+                seg.chars
+            ),
+        ));
+    }
+    let lists = smpp_policy::ListStatus::default();
+    let (verdict, _) = app.policy.decide(&class, &to, now, send_at, deadline, lists);
+    let (status, not_before, reason) = match verdict {
         Verdict::Send => (MessageStatus::Queued, now, None),
         Verdict::Hold { until, reason } => (MessageStatus::Held, until, Some(reason)),
         Verdict::Reject { reason } => (MessageStatus::Rejected, now, Some(reason)),

@@ -28,6 +28,34 @@ enum Command {
     },
     /// Start four simulated carriers and the daemon, send a sample batch, print a summary.
     Demo(smppd::demo::DemoArgs),
+    /// Policy tools.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print the send/hold/reject decision for one message and every rule that applied.
+    Explain {
+        /// The config file (its [policy] section and routing are used).
+        #[arg(long, default_value = "smppd.toml")]
+        config: PathBuf,
+        /// Message class.
+        #[arg(long)]
+        class: String,
+        /// Destination number.
+        #[arg(long)]
+        to: String,
+        /// The time to decide at (RFC 3339 with offset); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Booked send time (RFC 3339).
+        #[arg(long)]
+        send_at: Option<String>,
+        /// Deadline (RFC 3339).
+        #[arg(long)]
+        deadline: Option<String>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,6 +64,9 @@ fn main() -> std::process::ExitCode {
         Command::CheckConfig { config } => check_config(&config),
         Command::Run { config } => runtime().and_then(|rt| rt.block_on(run(config))),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(smppd::demo::run(args))),
+        Command::Policy(PolicyCommand::Explain { config, class, to, at, send_at, deadline }) => {
+            explain(&config, &class, &to, at.as_deref(), send_at.as_deref(), deadline.as_deref())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -53,6 +84,37 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
     let config = smppd::Config::load(path)?;
     print!("{}", config.effective());
+    Ok(())
+}
+
+fn explain(
+    path: &std::path::Path,
+    class: &str,
+    to: &str,
+    at: Option<&str>,
+    send_at: Option<&str>,
+    deadline: Option<&str>,
+) -> anyhow::Result<()> {
+    use smppd::clock::parse_rfc3339;
+    let config = smppd::Config::load(path)?;
+    let policy = smppd::policy::Policy::new(&config).map_err(anyhow::Error::msg)?;
+    let time = |flag: &str, v: Option<&str>| -> anyhow::Result<Option<i64>> {
+        v.map(|s| parse_rfc3339(s).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))).transpose()
+    };
+    let now = time("at", at)?.unwrap_or_else(smppd::clock::now_ms);
+    let e164 = policy.normalise_number(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let carrier = policy.route(&e164, None).map_err(anyhow::Error::msg)?;
+    let lists = smpp_policy::ListStatus::default();
+    let (_, decision) = policy.decide(
+        class,
+        &e164,
+        now,
+        time("send_at", send_at)?,
+        time("deadline", deadline)?,
+        lists,
+    );
+    println!("{}", decision.explain());
+    println!("- routed to {carrier}");
     Ok(())
 }
 

@@ -1,11 +1,16 @@
-//! The daemon's view of the policy layer: number normalisation, carrier routing, classes and
-//! the send/hold/reject decision. The rules themselves live in `smpp-policy`.
+//! The daemon's view of the policy layer (`smpp-policy`): number normalisation, carrier
+//! routing (MNP table, prefixes, default), classes and the send/hold/reject decision.
 
-use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
+use smpp_policy::{CarrierTable, DecisionInput, ListStatus, PolicyConfig};
 use smppd_store::Millis;
 
 use crate::config::Config;
+
+pub use smpp_policy::mask;
 
 /// What the policy says about one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,159 +21,155 @@ pub enum Verdict {
     Hold {
         /// Release time.
         until: Millis,
-        /// Why (for the record).
+        /// Why, for the record.
         reason: String,
     },
     /// Never send; kept for the record.
     Reject {
-        /// Reason code.
+        /// Reason code (`suppressed(recycled_number)`, `deadline_passed`, …).
         reason: String,
     },
 }
 
-/// Classes, routing and rules, built once from the config.
+/// Classes, routing and rules, built once from the config; the MNP table reloads.
 pub struct Policy {
-    classes: BTreeMap<String, ClassRule>,
-    prefixes: Vec<(String, String)>,
+    config: PolicyConfig,
+    table: RwLock<Arc<CarrierTable>>,
+    mnp_file: Mutex<Option<(PathBuf, Option<SystemTime>)>>,
     carriers: Vec<String>,
     default_carrier: String,
 }
 
-#[derive(Debug, Clone)]
-struct ClassRule {
-    priority: i32,
-    resend_unknown: bool,
-    quiet: Option<(u32, u32)>,
-}
-
 impl Policy {
-    /// Builds the policy from the config.
+    /// Builds the policy from the config (and loads the MNP file, if any).
     pub fn new(config: &Config) -> Result<Self, String> {
-        let quiet = Some((21 * 3600, 8 * 3600));
-        let classes = [
-            ("otp", 0, true, None),
-            ("fraud_alert", 1, false, None),
-            ("dunning", 2, false, quiet),
-            ("billing_notice", 3, false, quiet),
-            ("notice", 4, false, quiet),
-            ("campaign", 5, false, quiet),
-        ]
-        .into_iter()
-        .map(|(n, priority, resend_unknown, quiet)| {
-            (n.to_string(), ClassRule { priority, resend_unknown, quiet })
-        })
-        .collect();
-        let mut prefixes: Vec<_> =
-            config.routing.prefixes.iter().map(|(p, c)| (p.clone(), c.clone())).collect();
-        prefixes.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        let default_carrier = config.default_carrier().to_string();
+        let table = load_table(config, &default_carrier)?;
+        let mnp_file = config.routing.mnp_file.clone().map(|p| {
+            let modified = modified(&p);
+            (p, modified)
+        });
         Ok(Self {
-            classes,
-            prefixes,
+            config: config.policy.clone(),
+            table: RwLock::new(Arc::new(table)),
+            mnp_file: Mutex::new(mnp_file),
             carriers: config.carriers.keys().cloned().collect(),
-            default_carrier: config.default_carrier().to_string(),
+            default_carrier,
         })
+    }
+
+    /// The class rules.
+    pub fn config(&self) -> &PolicyConfig {
+        &self.config
     }
 
     /// `to` as E.164, or why it is not a Japanese mobile number.
     pub fn normalise_number(&self, to: &str) -> Result<String, String> {
-        let digits: String = to.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-        let national = if let Some(rest) = digits.strip_prefix("+81") {
-            format!("0{rest}")
-        } else if let Some(rest) = digits.strip_prefix("81").filter(|r| r.len() == 10) {
-            format!("0{rest}")
-        } else {
-            digits
-        };
-        if !national.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{:?} has characters other than digits", mask(to)));
-        }
-        if national.len() != 11 || !["070", "080", "090"].iter().any(|p| national.starts_with(p)) {
-            return Err("not a Japanese mobile number (070/080/090 followed by 8 digits)".into());
-        }
-        Ok(format!("+81{}", &national[1..]))
+        smpp_policy::normalise_jp(to).map_err(|e| e.to_string())
     }
 
-    /// Whether the class exists.
+    /// Whether the class exists (the error lists the known ones).
     pub fn class_known(&self, class: &str) -> Result<(), String> {
-        if self.classes.contains_key(class) {
-            return Ok(());
-        }
-        let known: Vec<&str> = self.classes.keys().map(String::as_str).collect();
-        Err(format!("unknown class {class:?} (known: {})", known.join(", ")))
+        self.config.class(class).map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// Lower is sent first.
     pub fn priority(&self, class: &str) -> i32 {
-        self.classes.get(class).map_or(100, |c| c.priority)
+        self.config.class(class).map_or(100, |c| c.priority)
     }
 
     /// May a submit with an unknown outcome be sent again automatically?
     pub fn resendable(&self, class: &str) -> bool {
-        self.classes.get(class).is_some_and(|c| c.resend_unknown)
+        self.config.class(class).is_ok_and(|c| c.resend_unknown)
     }
 
-    /// The carrier for `to`: explicit, else prefix, else default.
+    /// The longest text the class allows, when it is stricter than the carrier.
+    pub fn max_chars(&self, class: &str) -> Option<usize> {
+        self.config.class(class).ok().and_then(|c| c.max_chars)
+    }
+
+    /// The carrier for `to`: explicit, else the MNP table (learned, file, prefix), else the
+    /// default. A table entry naming a carrier that is not configured falls to the default.
     pub fn route(&self, to: &str, explicit: Option<&str>) -> Result<String, String> {
         if let Some(c) = explicit {
             if self.carriers.iter().any(|k| k == c) {
                 return Ok(c.to_string());
             }
-            return Err(format!("carrier {c:?} is not configured"));
+            return Err(format!(
+                "carrier {c:?} is not configured (configured: {})",
+                self.carriers.join(", ")
+            ));
         }
-        Ok(self
-            .prefixes
-            .iter()
-            .find(|(p, _)| to.starts_with(p.as_str()))
-            .map_or_else(|| self.default_carrier.clone(), |(_, c)| c.clone()))
+        let table = self.table.read().map_err(|_| "carrier table unavailable".to_string())?.clone();
+        let carrier = table.route(to, None).carrier;
+        if self.carriers.contains(&carrier) {
+            Ok(carrier)
+        } else {
+            Ok(self.default_carrier.clone())
+        }
     }
 
-    /// Send, hold or reject.
+    /// Send, hold or reject, with the rules that applied.
     pub fn decide(
         &self,
         class: &str,
+        to: &str,
         now: Millis,
         send_at: Option<Millis>,
         deadline: Option<Millis>,
-    ) -> Verdict {
-        let Some(rule) = self.classes.get(class) else {
-            return Verdict::Reject { reason: "unknown_class".into() };
+        lists: ListStatus,
+    ) -> (Verdict, smpp_policy::Decision) {
+        let input = DecisionInput { class, to, now, send_at, deadline, lists };
+        let d = smpp_policy::decide(&input, &self.config);
+        let verdict = match &d.verdict {
+            smpp_policy::Verdict::Send => Verdict::Send,
+            smpp_policy::Verdict::Hold { until } => {
+                // The first quiet-hours or send_at rule says why ("class dunning: quiet
+                // hours 21:00-08:00 JST").
+                let why = [smpp_policy::RuleKind::QuietHours, smpp_policy::RuleKind::SendAt];
+                let reason = d
+                    .rules
+                    .iter()
+                    .find(|r| why.contains(&r.kind))
+                    .map_or_else(|| "held".to_string(), |r| r.text.clone());
+                Verdict::Hold { until: *until, reason }
+            }
+            smpp_policy::Verdict::Reject { reason } => Verdict::Reject { reason: reason.code() },
         };
-        let mut at = send_at.unwrap_or(now).max(now);
-        let mut reason = (at > now).then(|| "send_at".to_string());
-        if let Some((start, end)) = rule.quiet {
-            let day = 86_400_000;
-            let jst = at + 9 * 3_600_000;
-            let secs = (jst.rem_euclid(day) / 1000) as u32;
-            if secs >= start || secs < end {
-                let midnight = jst - jst.rem_euclid(day);
-                let release =
-                    midnight + i64::from(end) * 1000 + if secs >= start { day } else { 0 };
-                at = release - 9 * 3_600_000;
-                reason = Some(format!("quiet hours for {class}"));
-            }
+        (verdict, d)
+    }
+
+    /// Reloads the MNP file when it changed since the last load. Returns the number of rows
+    /// when it reloaded. Learned entries carry over.
+    pub fn reload_if_changed(&self) -> Result<Option<usize>, String> {
+        let mut file = self.mnp_file.lock().map_err(|_| "carrier table unavailable")?;
+        let Some((path, seen)) = file.as_mut() else { return Ok(None) };
+        let now = modified(path);
+        if now == *seen {
+            return Ok(None);
         }
-        if let Some(d) = deadline {
-            if d <= now {
-                return Verdict::Reject { reason: "deadline_passed".into() };
-            }
-            if at >= d {
-                return Verdict::Reject { reason: "deadline_before_release".into() };
-            }
-        }
-        match reason {
-            Some(reason) if at > now => Verdict::Hold { until: at, reason },
-            _ => Verdict::Send,
-        }
+        let mut table =
+            CarrierTable::load_csv(path, &self.default_carrier).map_err(|e| e.to_string())?;
+        let old = self.table.read().map_err(|_| "carrier table unavailable")?.clone();
+        table.carry_learned_from(&old).map_err(|e| e.to_string())?;
+        let rows = table.len();
+        *self.table.write().map_err(|_| "carrier table unavailable")? = Arc::new(table);
+        *seen = now;
+        Ok(Some(rows))
     }
 }
 
-/// A phone number for logs: country code, three digits, the last two.
-pub fn mask(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    if chars.len() <= 6 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn load_table(config: &Config, default_carrier: &str) -> Result<CarrierTable, String> {
+    let table = match &config.routing.mnp_file {
+        Some(p) => CarrierTable::load_csv(p, default_carrier)
+            .map_err(|e| format!("routing.mnp_file {}: {e}", p.display()))?,
+        None => CarrierTable::new(default_carrier),
+    };
+    table
+        .with_prefixes(config.routing.prefixes.iter())
+        .map_err(|e| format!("routing.prefixes: {e}"))
 }

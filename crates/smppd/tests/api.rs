@@ -92,10 +92,10 @@ async fn bad_input_gets_4xx_naming_the_field() {
     let d = start_daemon(&toml).await;
     let cases: Vec<(Value, &str, &str)> = vec![
         (message("03-1234-5678", "otp", "x"), "to", "mobile"),
-        (message("090-1234-567", "otp", "x"), "to", "mobile"),
+        (message("090-1234-567", "otp", "x"), "to", "wrong length"),
         (message("09012345678", "otp", ""), "text", "empty"),
         (message("09012345678", "otp", &"あ".repeat(661)), "text", "661"),
-        (message("09012345678", "promo", "x"), "class", "unknown class"),
+        (message("09012345678", "promo", "x"), "class", "unknown message class"),
         (json!({"to": "09012345678", "from": "CARDCO", "text": "x"}), "class", "required"),
         (
             json!({"to": 9012345678u64, "from": "CARDCO", "text": "x", "class": "otp"}),

@@ -62,12 +62,27 @@ async fn kill_9_mid_batch_then_restart_loses_nothing_and_sends_nothing_twice() {
     let mut child = spawn(&config, &dir.path().join("first.log"));
     wait_ready(addr).await;
     let n = 600;
-    let messages: Vec<Value> =
-        (0..n).map(|i| message(&format!("090{:08}", 60_000_000 + i), "fraud_alert", &format!("alert {i}"))).collect();
-    let (code, reply) = request(addr, "POST", "/v1/messages:batch", Some(KEY), &[], &json!({ "messages": messages }).to_string()).await;
+    let messages: Vec<Value> = (0..n)
+        .map(|i| {
+            message(&format!("090{:08}", 60_000_000 + i), "fraud_alert", &format!("alert {i}"))
+        })
+        .collect();
+    let (code, reply) = request(
+        addr,
+        "POST",
+        "/v1/messages:batch",
+        Some(KEY),
+        &[],
+        &json!({ "messages": messages }).to_string(),
+    )
+    .await;
     assert_eq!(code, 202, "{reply}");
-    let ids: Vec<String> =
-        reply["results"].as_array().unwrap().iter().map(|r| r["result"]["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = reply["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"]["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), n);
     within(T, async {
         while sim.stats().carrier("docomo").submits < 100 {

@@ -14,13 +14,19 @@ const T: Duration = Duration::from_secs(30);
 /// `n` messages of `class`, each to its own number (so the simulator's per-handset log
 /// counts deliveries per message).
 fn batch(n: usize, class: &str, base: u32) -> Value {
-    let messages: Vec<Value> =
-        (0..n).map(|i| message(&format!("090{:08}", base as usize + i), class, &format!("message {i}"))).collect();
+    let messages: Vec<Value> = (0..n)
+        .map(|i| message(&format!("090{:08}", base as usize + i), class, &format!("message {i}")))
+        .collect();
     json!({ "messages": messages })
 }
 
 fn ids(reply: &Value) -> Vec<String> {
-    reply["results"].as_array().unwrap().iter().map(|r| r["result"]["id"].as_str().unwrap().to_string()).collect()
+    reply["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"]["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn statuses(d: &smppd::Daemon, ids: &[String]) -> Vec<Value> {
@@ -108,15 +114,24 @@ async fn dropped_connections_leave_unknowns_for_dunning_and_resend_otps() {
             }
             v
         };
-        let (code, r) = post(&d, &format!("/v1/messages/{}/resolve", unknown_ids[0]), json!({"decision": "resend"})).await;
+        let (code, r) = post(
+            &d,
+            &format!("/v1/messages/{}/resolve", unknown_ids[0]),
+            json!({"decision": "resend"}),
+        )
+        .await;
         assert_eq!((code, r["status"].as_str()), (200, Some("queued")), "{r}");
         wait_status(&d, &unknown_ids[0], T, |s| s == "delivered").await;
         if let Some(id) = unknown_ids.get(1) {
-            let (code, r) = post(&d, &format!("/v1/messages/{id}/resolve"), json!({"decision": "abandon"})).await;
+            let (code, r) =
+                post(&d, &format!("/v1/messages/{id}/resolve"), json!({"decision": "abandon"}))
+                    .await;
             assert_eq!((code, r["status"].as_str()), (200, Some("failed")), "{r}");
         }
     }
-    let (code, _) = post(&d, &format!("/v1/messages/{}/resolve", ids(&a)[0]), json!({"decision": "maybe"})).await;
+    let (code, _) =
+        post(&d, &format!("/v1/messages/{}/resolve", ids(&a)[0]), json!({"decision": "maybe"}))
+            .await;
     assert_eq!(code, 400, "{first}");
     d.shutdown().await;
     sim.shutdown().await;
@@ -140,7 +155,13 @@ async fn a_throttle_storm_slows_sending_but_loses_and_duplicates_nothing() {
     assert!(throttled > 0, "the simulator throttled: {:?}", sim.stats().carrier("au").errors);
     tokio::time::sleep(Duration::from_millis(1200)).await; // metrics refresh once a second
     let (_, m) = request(d.addr(), "GET", "/metrics", None, &[], "").await;
-    let line = m.as_str().unwrap().lines().find(|l| l.starts_with("smppd_throttles_total{")).unwrap_or_default().to_string();
+    let line = m
+        .as_str()
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("smppd_throttles_total{"))
+        .unwrap_or_default()
+        .to_string();
     let count: u64 = line.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(count > 0, "throttles counted: {line}");
     d.shutdown().await;
@@ -160,7 +181,10 @@ async fn receipts_before_their_resps_are_correlated() {
         assert_eq!(v["status"], "delivered", "{v}");
     }
     let (_, m) = request(d.addr(), "GET", "/metrics", None, &[], "").await;
-    assert!(m.as_str().unwrap().contains("outcome=\"held\""), "early receipts were held, then matched");
+    assert!(
+        m.as_str().unwrap().contains("outcome=\"held\""),
+        "early receipts were held, then matched"
+    );
     d.shutdown().await;
     sim.shutdown().await;
 }
@@ -175,7 +199,8 @@ async fn a_receipt_72_hours_late_and_after_a_restart_still_resolves_its_message(
     let dir = tempfile::tempdir().unwrap();
     let toml = daemon_toml(&sim, &dir.path().join("db"), "");
     let d = start_daemon(&toml).await;
-    let (_, v) = post(&d, "/v1/messages", message("09099990000", "fraud_alert", "are you there?")).await;
+    let (_, v) =
+        post(&d, "/v1/messages", message("09099990000", "fraud_alert", "are you there?")).await;
     let id = v["id"].as_str().unwrap().to_string();
     wait_status(&d, &id, T, |s| s == "submitted").await;
     d.shutdown().await; // the receipt comes while we are down: the SMSC keeps it
@@ -183,7 +208,8 @@ async fn a_receipt_72_hours_late_and_after_a_restart_still_resolves_its_message(
     let d = start_daemon(&toml).await;
     let v = wait_status(&d, &id, T, |s| s == "undeliverable").await;
     assert_eq!(v["segment_details"][0]["receipt_state"], "UNDELIV", "{v}");
-    let lag = v["segment_details"][0]["receipt_at"].as_str().unwrap() > v["segment_details"][0]["submitted_at"].as_str().unwrap();
+    let lag = v["segment_details"][0]["receipt_at"].as_str().unwrap()
+        > v["segment_details"][0]["submitted_at"].as_str().unwrap();
     assert!(lag, "{v}");
     d.shutdown().await;
     sim.shutdown().await;
