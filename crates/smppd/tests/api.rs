@@ -269,3 +269,56 @@ async fn openapi_health_and_readiness_are_served() {
     d.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tx_rx_binds_carry_submits_and_receipts_and_mos_reach_the_webhook_with_their_thread() {
+    let sim = start_sim(sim_config(&["softbank"])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (hook_addr, hooks) = webhook_receiver(0).await;
+    let toml = daemon_toml(&sim, &dir.path().join("db"), &webhook_toml(hook_addr))
+        .replace("window = 20", "window = 20\nbind_mode = \"tx+rx\"");
+    let d = start_daemon(&toml).await;
+    let (_, binds) = get(&d, "/v1/binds").await;
+    let kinds: Vec<&str> = binds["accounts"][0]["binds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["transmitter", "receiver"], "{binds}");
+
+    let mut alert = message(
+        "+819012345000",
+        "fraud_alert",
+        "120,000円のご利用がありました。心当たりがなければ1を返信してください。",
+    );
+    alert["client_ref"] = json!("fraud-9");
+    let (_, v) = post(&d, "/v1/messages", alert).await;
+    let id = v["id"].as_str().unwrap().to_string();
+    wait_status(&d, &id, T, |s| s == "delivered").await;
+
+    // The cardholder answers "1": the MO is linked to the alert it answers.
+    let mo = smpp_sim::MoRequest {
+        carrier: None,
+        account: None,
+        from: "819012345000".into(),
+        to: "CARDCO".into(),
+        text: "1".into(),
+        ucs2: false,
+    };
+    sim.inject_mo(&mo).unwrap();
+    let hook = within(T, async {
+        loop {
+            if let Some((b, _)) = hooks.all().into_iter().find(|(b, _)| b["type"] == "mo") {
+                return b;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(hook["text"], "1", "{hook}");
+    assert_eq!(hook["in_reply_to"]["id"], id.as_str(), "{hook}");
+    assert_eq!(hook["in_reply_to"]["client_ref"], "fraud-9", "{hook}");
+    d.shutdown().await;
+    sim.shutdown().await;
+}
