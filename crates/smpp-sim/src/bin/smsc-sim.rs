@@ -106,7 +106,23 @@ fn main() -> anyhow::Result<()> {
         if let Some(addr) = sim.control_addr() {
             eprintln!("smsc-sim: control API on http://{addr}");
         }
-        std::future::pending::<()>().await;
+        // Ctrl-C or SIGTERM: close the connections (ESMEs see the drop) and stop.
+        wait_for_signal().await;
+        eprintln!("smsc-sim: stopping");
+        sim.shutdown().await;
         Ok(())
     })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
