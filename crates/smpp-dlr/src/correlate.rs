@@ -14,7 +14,9 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::msgid::{index_keys, pairs_after, read, IdKey, IdNormaliser, IdSource, ReadingPair};
+use crate::msgid::{
+    index_keys, pairs_after, read, IdKey, IdNormaliser, IdSource, Reading, ReadingPair,
+};
 use crate::receipt::{MessageState, Receipt};
 
 /// A submit waiting for (or having had) its receipt.
@@ -73,17 +75,142 @@ pub trait CorrelationStore {
 
 /// An in-memory [`CorrelationStore`]. Lost on restart; entries for which no receipt ever comes
 /// stay until [`CorrelationStore::take_by_id`] removes them.
+///
+/// Built for the ESME's hot path (one insert per submit, one lookup per receipt): entries
+/// live in a slab, and the indexes map 64-bit hashes of the id's readings to slab slots, so a
+/// submit costs one allocation (its id) instead of one per reading. A hash match is checked
+/// against the entry's id before it is returned, so collisions cost time, never a wrong match.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    accounts: HashMap<String, Table>,
-    /// Finalisation order, so purging does not scan every entry.
-    finalised: VecDeque<(Instant, String, String)>,
+    /// Few accounts per process: a linear scan beats hashing the name.
+    accounts: Vec<(Box<str>, Table)>,
+    /// Finalisation order, so purging does not scan every entry: (when, account, slot,
+    /// generation of the slot at that time).
+    finalised: VecDeque<(Instant, u32, u32, u32)>,
 }
 
 #[derive(Debug, Default)]
 struct Table {
-    entries: HashMap<String, Pending>,
-    index: HashMap<IdKey, Vec<String>>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Hash of each reading's key → slots.
+    by_key: HashMap<u64, Bucket, BuildFx>,
+    /// Hash of the exact id → slots.
+    by_id: HashMap<u64, Bucket, BuildFx>,
+    len: usize,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    pending: Option<Pending>,
+    /// Bumped when the slot is reused, so a stale purge entry is recognised.
+    generation: u32,
+}
+
+/// The slots under one hash: nearly always one.
+#[derive(Debug)]
+enum Bucket {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Bucket {
+    fn slots(&self) -> &[u32] {
+        match self {
+            Bucket::One(s) => std::slice::from_ref(s),
+            Bucket::Many(v) => v,
+        }
+    }
+}
+
+fn bucket_add(map: &mut HashMap<u64, Bucket, BuildFx>, hash: u64, slot: u32) {
+    match map.get_mut(&hash) {
+        None => {
+            map.insert(hash, Bucket::One(slot));
+        }
+        Some(Bucket::One(s)) => {
+            *map.get_mut(&hash).expect("present") = Bucket::Many(vec![*s, slot])
+        }
+        Some(Bucket::Many(v)) => v.push(slot),
+    }
+}
+
+fn bucket_remove(map: &mut HashMap<u64, Bucket, BuildFx>, hash: u64, slot: u32) {
+    let empty = match map.get_mut(&hash) {
+        None => false,
+        Some(Bucket::One(s)) => *s == slot,
+        Some(Bucket::Many(v)) => {
+            v.retain(|s| *s != slot);
+            v.is_empty()
+        }
+    };
+    if empty {
+        map.remove(&hash);
+    }
+}
+
+/// FxHash (rustc's hasher): the keys are already well-mixed 64-bit values or short ids; the
+/// DoS-resistant default SipHash was a visible share of the ESME's CPU per receipt.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(FX_K);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildFx = std::hash::BuildHasherDefault<Fx>;
+
+fn fx(tag: u64, words: impl IntoIterator<Item = u64>) -> u64 {
+    use std::hash::Hasher;
+    let mut h = Fx(tag);
+    for w in words {
+        h.write_u64(w);
+    }
+    h.finish()
+}
+
+/// The hash of an [`IdKey`]; for text, of its (already lower-cased) bytes.
+fn key_hash(key: &IdKey) -> u64 {
+    match key {
+        IdKey::Text(t) => fx(1, t.bytes().map(u64::from)),
+        IdKey::Number(n) => fx(2, [*n]),
+    }
+}
+
+/// The hashes of every distinct key [`index_keys`] gives for `id`, without allocating.
+fn id_key_hashes(id: &str) -> impl Iterator<Item = u64> + '_ {
+    let text =
+        (!id.is_empty()).then(|| fx(1, id.bytes().map(|b| u64::from(b.to_ascii_lowercase()))));
+    let dec = read(id, Reading::Decimal);
+    let hex = read(id, Reading::Hex).filter(|h| Some(h) != dec.as_ref());
+    text.into_iter().chain([dec, hex].into_iter().flatten().map(|k| key_hash(&k)))
+}
+
+fn exact_hash(id: &str) -> u64 {
+    fx(3, id.bytes().map(u64::from))
+}
+
+/// Whether `id` reads as `key` under some reading (what [`index_keys`] would yield).
+fn id_has_key(id: &str, key: &IdKey) -> bool {
+    match key {
+        IdKey::Text(t) => id.eq_ignore_ascii_case(t),
+        IdKey::Number(_) => {
+            read(id, Reading::Decimal).as_ref() == Some(key)
+                || read(id, Reading::Hex).as_ref() == Some(key)
+        }
+    }
 }
 
 impl MemoryStore {
@@ -91,14 +218,69 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn account_index(&self, account: &str) -> Option<usize> {
+        self.accounts.iter().position(|(a, _)| &**a == account)
+    }
+
+    fn table(&self, account: &str) -> Option<&Table> {
+        self.account_index(account).map(|i| &self.accounts[i].1)
+    }
+
+    fn table_mut(&mut self, account: &str) -> Option<&mut Table> {
+        self.account_index(account).map(|i| &mut self.accounts[i].1)
+    }
+}
+
+impl Table {
+    fn slot_of(&self, message_id: &str) -> Option<u32> {
+        let bucket = self.by_id.get(&exact_hash(message_id))?;
+        bucket.slots().iter().copied().find(|&s| {
+            self.slots[s as usize].pending.as_ref().is_some_and(|p| p.message_id == message_id)
+        })
+    }
+
+    fn insert(&mut self, pending: Pending) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        for h in id_key_hashes(&pending.message_id) {
+            bucket_add(&mut self.by_key, h, slot);
+        }
+        bucket_add(&mut self.by_id, exact_hash(&pending.message_id), slot);
+        self.slots[slot as usize].pending = Some(pending);
+        self.len += 1;
+        slot
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<Pending> {
+        let s = &mut self.slots[slot as usize];
+        let pending = s.pending.take()?;
+        s.generation = s.generation.wrapping_add(1);
+        for h in id_key_hashes(&pending.message_id) {
+            bucket_remove(&mut self.by_key, h, slot);
+        }
+        bucket_remove(&mut self.by_id, exact_hash(&pending.message_id), slot);
+        self.free.push(slot);
+        self.len -= 1;
+        Some(pending)
+    }
 }
 
 impl CorrelationStore for MemoryStore {
     fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant) {
-        if !self.accounts.contains_key(account) {
-            self.accounts.insert(account.to_owned(), Table::default());
+        if self.account_index(account).is_none() {
+            self.accounts.push((account.into(), Table::default()));
         }
-        let table = self.accounts.get_mut(account).expect("inserted above");
+        let table = self.table_mut(account).expect("inserted above");
+        if let Some(old) = table.slot_of(message_id) {
+            // An SMSC reusing ids: the newer submit replaces the older.
+            table.remove(old);
+        }
         let pending = Pending {
             message_id: message_id.to_owned(),
             tag,
@@ -106,23 +288,18 @@ impl CorrelationStore for MemoryStore {
             final_state: None,
             finalised_at: None,
         };
-        if table.entries.insert(message_id.to_owned(), pending).is_none() {
-            for key in index_keys(message_id) {
-                table.index.entry(key).or_default().push(message_id.to_owned());
-            }
-        }
+        table.insert(pending);
     }
 
     fn find_by_key(&self, account: &str, key: &IdKey) -> Vec<Pending> {
-        let Some(table) = self.accounts.get(account) else {
-            return Vec::new();
-        };
-        table
-            .index
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| table.entries.get(id).cloned())
+        let Some(table) = self.table(account) else { return Vec::new() };
+        let Some(bucket) = table.by_key.get(&key_hash(key)) else { return Vec::new() };
+        bucket
+            .slots()
+            .iter()
+            .filter_map(|&s| table.slots[s as usize].pending.as_ref())
+            .filter(|p| id_has_key(&p.message_id, key))
+            .cloned()
             .collect()
     }
 
@@ -133,49 +310,37 @@ impl CorrelationStore for MemoryStore {
         state: MessageState,
         now: Instant,
     ) -> bool {
-        let Some(entry) =
-            self.accounts.get_mut(account).and_then(|t| t.entries.get_mut(message_id))
-        else {
-            return false;
-        };
+        let Some(a) = self.account_index(account) else { return false };
+        let table = &mut self.accounts[a].1;
+        let Some(slot) = table.slot_of(message_id) else { return false };
+        let s = &mut table.slots[slot as usize];
+        let Some(entry) = s.pending.as_mut() else { return false };
         entry.final_state = Some(state);
         entry.finalised_at = Some(now);
-        self.finalised.push_back((now, account.to_owned(), message_id.to_owned()));
+        self.finalised.push_back((now, a as u32, slot, s.generation));
         true
     }
 
     fn take_by_id(&mut self, account: &str, message_id: &str) -> Option<Pending> {
-        let table = self.accounts.get_mut(account)?;
-        let pending = table.entries.remove(message_id)?;
-        for key in index_keys(message_id) {
-            if let Some(ids) = table.index.get_mut(&key) {
-                ids.retain(|id| id != message_id);
-                if ids.is_empty() {
-                    table.index.remove(&key);
-                }
-            }
-        }
-        if table.entries.is_empty() {
-            self.accounts.remove(account);
-        }
-        Some(pending)
+        let table = self.table_mut(account)?;
+        let slot = table.slot_of(message_id)?;
+        table.remove(slot)
     }
 
     fn purge_finalised(&mut self, finalised_before: Instant) -> usize {
         let mut purged = 0;
-        while let Some((at, ..)) = self.finalised.front() {
-            if *at > finalised_before {
+        while let Some(&(at, account, slot, generation)) = self.finalised.front() {
+            if at > finalised_before {
                 break;
             }
-            let (at, account, message_id) = self.finalised.pop_front().expect("front exists");
+            self.finalised.pop_front();
+            let Some((_, table)) = self.accounts.get_mut(account as usize) else { continue };
             // The entry may have been taken or replaced by a newer submit since.
-            let still_that_entry = self
-                .accounts
-                .get(&account)
-                .and_then(|t| t.entries.get(&message_id))
-                .is_some_and(|p| p.finalised_at == Some(at));
+            let s = &table.slots[slot as usize];
+            let still_that_entry = s.generation == generation
+                && s.pending.as_ref().is_some_and(|p| p.finalised_at == Some(at));
             if still_that_entry {
-                self.take_by_id(&account, &message_id);
+                table.remove(slot);
                 purged += 1;
             }
         }
@@ -183,7 +348,7 @@ impl CorrelationStore for MemoryStore {
     }
 
     fn len(&self) -> usize {
-        self.accounts.values().map(|t| t.entries.len()).sum()
+        self.accounts.iter().map(|(_, t)| t.len).sum()
     }
 }
 
