@@ -20,9 +20,11 @@
 //! - Implementations never read a clock: every time comes in as an argument.
 
 mod model;
+mod records;
 mod sqlite;
 
 pub use model::*;
+pub use records::*;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// A storage failure. Carries the operation so logs say what failed.
@@ -130,4 +132,68 @@ pub trait Store: Send + Sync + 'static {
 
     /// Messages currently `queued` or `held`, or `submitting` (the bound for 503s).
     fn backlog(&self) -> Result<u64>;
+
+    // ---------------------------------------------------------------- lists
+
+    /// Adds or replaces list entries (keyed by list and number), in one transaction.
+    fn put_list_entries(&self, list: ListKind, entries: &[ListEntry]) -> Result<()>;
+
+    /// Removes a number from a list; `false` when it was not on it.
+    fn remove_list_entry(&self, list: ListKind, number: &str) -> Result<bool>;
+
+    /// A number's entry on a list.
+    fn list_entry(&self, list: ListKind, number: &str) -> Result<Option<ListEntry>>;
+
+    /// What both lists say about each number, in order (one snapshot).
+    fn list_hits(&self, numbers: &[String]) -> Result<Vec<ListHits>>;
+
+    /// The pre-send check's verdicts on claimed messages: each `submitting` message named
+    /// becomes `rejected` (with a webhook) or `held` until the given time; its `submitting`
+    /// segments go back to `queued` (never sent) and an audit event is written. Messages in
+    /// another status are left alone. Returns how many changed.
+    fn decide_before_send(&self, verdicts: &[BeforeSend], at: Millis) -> Result<u64>;
+
+    /// Moves a `submitting` message that was never re-routed to another carrier and queues
+    /// it again: its ledger is rebuilt (`segments` rows, `queued`), its segment and billable
+    /// counts replaced, `rerouted_from` recorded (so it is never re-routed twice) and an
+    /// audit event written. `false` (nothing changed) when it was re-routed before, is not
+    /// `submitting`, or has an acked segment.
+    fn reroute(&self, r: &Reroute) -> Result<bool>;
+
+    // ---------------------------------------------------------------- batches
+
+    /// Stores a new batch as a draft, created by `by`.
+    fn create_batch(&self, batch: &NewBatch, by: &str, at: Millis) -> Result<BatchId>;
+
+    /// A batch with its workflow record and message counts.
+    fn batch(&self, id: BatchId) -> Result<Option<BatchView>>;
+
+    /// Up to `limit` of a batch's rows in file order: the valid ones (`valid`), or the ones
+    /// with errors.
+    fn batch_rows(&self, id: BatchId, valid: bool, limit: usize) -> Result<Vec<BatchRow>>;
+
+    /// Per-carrier totals of a batch's valid rows.
+    fn batch_totals(&self, id: BatchId) -> Result<Vec<CarrierTotal>>;
+
+    /// One workflow step, checked against the batch's status (and, for approval, against
+    /// its makers) in the transaction that applies it; messages are queued in the same
+    /// transaction.
+    fn batch_action(
+        &self,
+        id: BatchId,
+        action: &BatchAction,
+        by: &str,
+        at: Millis,
+    ) -> Result<BatchOutcome>;
+
+    // ---------------------------------------------------------------- reports, audit
+
+    /// Messages created in `[from, to)`, per carrier and class.
+    fn billing_report(&self, from: Millis, to: Millis) -> Result<Vec<BillingRow>>;
+
+    /// The recorded events of a message, oldest first.
+    fn audit_events(&self, id: MessageId) -> Result<Vec<AuditEvent>>;
+
+    /// Deletes audit events older than `before`; returns how many.
+    fn purge_audit(&self, before: Millis) -> Result<u64>;
 }

@@ -168,6 +168,8 @@ pub struct NewMessage {
     pub reason: Option<String>,
     /// Accept time.
     pub created_at: Millis,
+    /// The CSV batch it belongs to, if any.
+    pub batch_id: Option<crate::BatchId>,
 }
 
 /// What [`crate::Store::accept`] did with one [`NewMessage`].
@@ -310,6 +312,12 @@ pub struct MoIn {
     pub text: String,
     /// When it arrived.
     pub at: Millis,
+    /// The text is a stop keyword: `from` goes on the opt-out list (reason `stop_keyword`)
+    /// in the same transaction, and the `mo` webhook says `"opted_out": true`.
+    pub opt_out: bool,
+    /// A message to accept with the MO, in the same transaction (the opt-out
+    /// acknowledgement).
+    pub reply: Option<NewMessage>,
 }
 
 /// A stored MO, as recorded.
@@ -320,6 +328,8 @@ pub struct MoRecorded {
     /// The conversation it answers: the last message sent to `from` from `to` within the
     /// window given to [`crate::Store::record_mos`].
     pub in_reply_to: Option<MessageId>,
+    /// The acknowledgement accepted with it ([`MoIn::reply`]).
+    pub reply: Option<MessageId>,
 }
 
 /// One ledger row as the API shows it.
@@ -380,6 +390,10 @@ pub struct MessageView {
     pub created_at: Millis,
     /// Last status change.
     pub updated_at: Millis,
+    /// The CSV batch it belongs to.
+    pub batch_id: Option<crate::BatchId>,
+    /// The carrier that refused the number before it was re-routed to `carrier`.
+    pub rerouted_from: Option<String>,
     /// Ledger rows.
     pub segment_details: Vec<SegmentView>,
 }

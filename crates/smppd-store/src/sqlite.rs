@@ -1,12 +1,17 @@
 //! The SQLite [`Store`]: see [`SqliteStore`] for the layout and the choices made.
 
 mod accept;
+mod batches;
 mod claim;
 mod codec;
+mod events;
 mod ids;
+mod lists;
 mod outbox;
+mod presend;
 mod read;
 mod receipts;
+mod reports;
 mod schema;
 mod status;
 mod submits;
@@ -18,9 +23,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::{
-    Accepted, CancelOutcome, Claimed, DepthRow, MessageId, MessageStatus, MessageView, Millis,
-    MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Recovery, Result, Store, StoreError,
-    SubmitResult, UnknownDecision, WebhookJob,
+    Accepted, AuditEvent, BatchAction, BatchId, BatchOutcome, BatchRow, BatchView, BeforeSend,
+    BillingRow, CancelOutcome, CarrierTotal, Claimed, DepthRow, ListEntry, ListHits, ListKind,
+    MessageId, MessageStatus, MessageView, Millis, MoIn, MoRecorded, NewBatch, NewMessage,
+    ReceiptIn, ReceiptOutcome, Recovery, Reroute, Result, Store, StoreError, SubmitResult,
+    UnknownDecision, WebhookJob,
 };
 
 /// What the private helpers fail with: a rusqlite error or a corrupt value, boxed; the public
@@ -299,5 +306,69 @@ impl Store for SqliteStore {
 
     fn backlog(&self) -> Result<u64> {
         self.read("backlog", read::backlog)
+    }
+
+    fn put_list_entries(&self, list: ListKind, entries: &[ListEntry]) -> Result<()> {
+        self.write("put_list_entries", |tx, _| {
+            entries.iter().try_for_each(|e| lists::put(tx, list, e))
+        })
+    }
+
+    fn remove_list_entry(&self, list: ListKind, number: &str) -> Result<bool> {
+        self.write("remove_list_entry", |tx, _| lists::remove(tx, list, number))
+    }
+
+    fn list_entry(&self, list: ListKind, number: &str) -> Result<Option<ListEntry>> {
+        self.read("list_entry", |tx| lists::get(tx, list, number))
+    }
+
+    fn list_hits(&self, numbers: &[String]) -> Result<Vec<ListHits>> {
+        self.read("list_hits", |tx| numbers.iter().map(|n| lists::hits(tx, n)).collect())
+    }
+
+    fn decide_before_send(&self, verdicts: &[BeforeSend], at: Millis) -> Result<u64> {
+        self.write("decide_before_send", |tx, _| presend::decide(tx, verdicts, at))
+    }
+
+    fn reroute(&self, r: &Reroute) -> Result<bool> {
+        self.write("reroute", |tx, _| presend::reroute(tx, r))
+    }
+
+    fn create_batch(&self, batch: &NewBatch, by: &str, at: Millis) -> Result<BatchId> {
+        self.write("create_batch", |tx, _| batches::create(tx, batch, by, at))
+    }
+
+    fn batch(&self, id: BatchId) -> Result<Option<BatchView>> {
+        self.read("batch", |tx| batches::get(tx, id))
+    }
+
+    fn batch_rows(&self, id: BatchId, valid: bool, limit: usize) -> Result<Vec<BatchRow>> {
+        self.read("batch_rows", |tx| batches::rows(tx, id, valid, limit))
+    }
+
+    fn batch_totals(&self, id: BatchId) -> Result<Vec<CarrierTotal>> {
+        self.read("batch_totals", |tx| batches::totals(tx, id))
+    }
+
+    fn batch_action(
+        &self,
+        id: BatchId,
+        action: &BatchAction,
+        by: &str,
+        at: Millis,
+    ) -> Result<BatchOutcome> {
+        self.write("batch_action", |tx, _| batches::act(tx, id, action, by, at))
+    }
+
+    fn billing_report(&self, from: Millis, to: Millis) -> Result<Vec<BillingRow>> {
+        self.read("billing_report", |tx| reports::billing(tx, from, to))
+    }
+
+    fn audit_events(&self, id: MessageId) -> Result<Vec<AuditEvent>> {
+        self.read("audit_events", |tx| events::of_message(tx, id))
+    }
+
+    fn purge_audit(&self, before: Millis) -> Result<u64> {
+        self.write("purge_audit", |tx, _| events::purge(tx, before))
     }
 }

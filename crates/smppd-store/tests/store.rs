@@ -37,6 +37,7 @@ fn message(to: &str) -> NewMessage {
         priority: 0,
         reason: None,
         created_at: T0,
+        batch_id: None,
     }
 }
 
@@ -593,6 +594,8 @@ fn an_mo_answers_the_last_message_sent_to_its_sender_within_the_window() {
         to: "CARDCO".into(),
         text: "STOP".into(),
         at,
+        opt_out: false,
+        reply: None,
     };
     let window = 10 * MINUTE;
     let recorded =

@@ -7,7 +7,7 @@
 //!  webhook worker ◀── outbox ────────────┘
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,12 +18,12 @@ use smpp_session::SessionConfig;
 use smpp_sms::CarrierProfile;
 use smpp_tokio::{BindMode, EsmeClient, EsmeConfig, TlsConfig};
 use smppd_store::{
-    Accepted, MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Store, SubmitResult,
+    Accepted, Millis, MoIn, MoRecorded, NewMessage, ReceiptIn, ReceiptOutcome, Store, SubmitResult,
 };
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
-use crate::clock::now_ms;
+use crate::clock::{Clock, SystemClock};
 use crate::commit::GroupCommit;
 use crate::config::{AccountConfig, Config};
 use crate::metrics::Metrics;
@@ -68,11 +68,21 @@ pub struct App {
     pub backlog: AtomicU64,
     /// False once shutdown began: the API refuses new messages.
     pub accepting: AtomicBool,
+    /// Messages re-routed after a "not my subscriber" answer and not yet accepted by their
+    /// new carrier: when it accepts, the carrier table learns the number. In memory only: a
+    /// restart in between loses one lesson, not a message.
+    pub rerouted: std::sync::Mutex<HashSet<smppd_store::MessageId>>,
+    clock: Arc<dyn Clock>,
     profiles: BTreeMap<String, CarrierProfile>,
     keys: HashMap<String, String>,
 }
 
 impl App {
+    /// Now, from the daemon's clock.
+    pub fn now(&self) -> smppd_store::Millis {
+        self.clock.now_ms()
+    }
+
     /// The carrier's segmentation/billing profile.
     pub fn profile(&self, carrier: &str) -> Option<&CarrierProfile> {
         self.profiles.get(carrier)
@@ -105,8 +115,18 @@ impl Daemon {
     /// Recovers the store, connects every account, starts the senders, receivers, webhook
     /// worker and the HTTP API. Returns once the API listens.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        Self::start_with_clock(config, store, Arc::new(SystemClock)).await
+    }
+
+    /// [`Daemon::start`] with another clock: tests move a [`crate::clock::ManualClock`]
+    /// across quiet hours and deadlines.
+    pub async fn start_with_clock(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let policy = Policy::new(&config).map_err(anyhow::Error::msg).context("policy")?;
-        recover(&store, &policy).await?;
+        recover(&store, &policy, clock.now_ms()).await?;
         let metrics = Arc::new(Metrics::new());
         let profiles = config
             .carriers
@@ -137,6 +157,8 @@ impl Daemon {
             accounts,
             backlog: AtomicU64::new(0),
             accepting: AtomicBool::new(true),
+            rerouted: std::sync::Mutex::new(HashSet::new()),
+            clock,
             profiles,
             keys,
         });
@@ -150,6 +172,9 @@ impl Daemon {
             others.spawn(crate::webhook::run(app.clone(), w, stop.subscribe()));
         }
         others.spawn(refresh_loop(app.clone(), stop.subscribe()));
+        if let Some(days) = &app.config.database.audit_retention_days {
+            others.spawn(purge_loop(app.clone(), days.0, stop.subscribe()));
+        }
         let listener = tokio::net::TcpListener::bind(app.config.server.listen)
             .await
             .with_context(|| format!("server.listen {}", app.config.server.listen))?;
@@ -229,12 +254,12 @@ fn account_config<'a>(config: &'a Config, carrier: &str, name: &str) -> Option<&
     config.carriers.get(carrier)?.accounts.iter().find(|a| a.name() == name)
 }
 
-async fn recover(store: &Arc<dyn Store>, policy: &Policy) -> anyhow::Result<()> {
+async fn recover(store: &Arc<dyn Store>, policy: &Policy, now: Millis) -> anyhow::Result<()> {
     let resendable: Vec<String> =
         policy.config().classes.keys().filter(|c| policy.resendable(c)).cloned().collect();
     let store = store.clone();
     let r = tokio::task::spawn_blocking(move || {
-        store.recover(now_ms(), &|class: &str| resendable.iter().any(|c| c == class))
+        store.recover(now, &|class: &str| resendable.iter().any(|c| c == class))
     })
     .await??;
     if r.requeued + r.unknown > 0 {
@@ -319,7 +344,7 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
                     tracing::error!(error = %e, "MNP table not reloaded; keeping the old one")
                 }
             }
-            let now = now_ms();
+            let now = reload.now();
             store.expire(now)?;
             Ok::<_, smppd_store::StoreError>((store.depth()?, store.backlog()?))
         })
@@ -335,6 +360,28 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             }
         }
         refresh_binds(&app, &mut seen);
+    }
+}
+
+/// How often old audit events are purged: they age by days, so once an hour is plenty.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Once an hour (and at start): deletes audit events older than `days`.
+async fn purge_loop(app: Arc<App>, days: u64, mut stop: watch::Receiver<bool>) {
+    let keep_ms = i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
+    loop {
+        let store = app.store.clone();
+        let before = app.now().saturating_sub(keep_ms);
+        match tokio::task::spawn_blocking(move || store.purge_audit(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(events = n, days, "old audit events purged"),
+            Ok(Err(e)) => tracing::error!(error = %e, "audit purge failed"),
+            Err(e) => tracing::error!(error = %e, "audit purge task failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PURGE_EVERY) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 

@@ -1,9 +1,58 @@
 //! The daemon's only clock. The store and the policy take times as arguments; this is where
-//! they come from.
+//! they come from. The running daemon reads [`crate::app::App::now`], a [`Clock`] chosen at
+//! start: [`SystemClock`] in production, a [`ManualClock`] in tests of quiet hours and
+//! deadlines (see `Daemon::start_with_clock`). Timers (polls, retries, timeouts) stay on
+//! tokio's real time either way.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use smppd_store::Millis;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+/// Where the daemon's "now" comes from.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in milliseconds since the Unix epoch.
+    fn now_ms(&self) -> Millis;
+}
+
+/// The host's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> Millis {
+        now_ms()
+    }
+}
+
+/// A clock that moves only when told to: a test sets it to 22:30 JST, checks that a dunning
+/// reminder is held, and sets it to 08:00 to see it released.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock showing `start`.
+    pub fn new(start: Millis) -> Self {
+        Self(AtomicI64::new(start))
+    }
+
+    /// Shows `t` from now on.
+    pub fn set(&self, t: Millis) {
+        self.0.store(t, Ordering::SeqCst);
+    }
+
+    /// Moves forward by `ms`.
+    pub fn advance(&self, ms: Millis) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> Millis {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// Now, in milliseconds since the Unix epoch.
 pub fn now_ms() -> Millis {
@@ -30,6 +79,16 @@ pub fn parse_rfc3339(s: &str) -> Result<Millis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(1_000);
+        assert_eq!(c.now_ms(), 1_000);
+        c.advance(500);
+        assert_eq!(c.now_ms(), 1_500);
+        c.set(10);
+        assert_eq!(c.now_ms(), 10);
+    }
 
     #[test]
     fn round_trips_through_rfc3339() {

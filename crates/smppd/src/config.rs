@@ -34,6 +34,9 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// The carriers, by name (`docomo`, `au`, `softbank`, `rakuten`, or any name).
     pub carriers: BTreeMap<String, CarrierConfig>,
+    /// Opt-out by MO: the acknowledgement sent back.
+    #[serde(default)]
+    pub optout: OptOutConfig,
     /// Message classes and their rules (smpp-policy). Default: the six classes of
     /// credit-card-sms.md with dunning held 21:00–08:00 JST. Printed by `effective()` in
     /// its own section (the policy types are read-only).
@@ -95,11 +98,34 @@ pub struct DatabaseConfig {
     /// fsync every commit (default `true`): an accepted message survives a power cut. `false`
     /// survives a process crash only.
     pub synchronous: bool,
+    /// Audit events (held, re-routed, rejected before sending, paused) older than this many
+    /// days are deleted, once an hour. Absent (the default): kept forever. Messages and their
+    /// ledger rows are not purged: they back the billing report.
+    pub audit_retention_days: Option<Positive<u64>>,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("smppd.db"), synchronous: true }
+        Self { path: PathBuf::from("smppd.db"), synchronous: true, audit_retention_days: None }
+    }
+}
+
+/// `[optout]`: a handset that answers with a stop keyword (`policy.stop_keywords`) is put on
+/// the opt-out list and, unless `reply = false`, gets a short acknowledgement.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptOutConfig {
+    /// Send the acknowledgement. Default `true`.
+    pub reply: bool,
+    /// Its text. Default `配信を停止しました。`.
+    pub reply_text: String,
+    /// Its sender id. Default: the number the MO was sent to.
+    pub reply_from: Option<String>,
+}
+
+impl Default for OptOutConfig {
+    fn default() -> Self {
+        Self { reply: true, reply_text: "配信を停止しました。".into(), reply_from: None }
     }
 }
 
@@ -461,7 +487,29 @@ impl Config {
                 return Err(("webhook.secret".into(), "must be at least 16 characters".into()));
             }
         }
+        self.not_subscriber_statuses()
+            .map_err(|e| ("routing.not_subscriber_statuses".to_string(), e))?;
+        self.validate_optout()
+    }
+
+    fn validate_optout(&self) -> Result<(), (String, String)> {
+        let o = &self.optout;
+        if o.reply && o.reply_text.trim().is_empty() {
+            return Err(("optout.reply_text".into(), "must not be empty when reply = true".into()));
+        }
+        if let Some(from) = &o.reply_from {
+            crate::intake::check_sender(from).map_err(|e| ("optout.reply_from".to_string(), e))?;
+        }
         Ok(())
+    }
+
+    /// The command_status values of `routing.not_subscriber_statuses` (names such as
+    /// `ESME_RINVDSTADR`, or numbers such as `0x0000000B`); default ESME_RINVDSTADR.
+    pub fn not_subscriber_statuses(&self) -> Result<Vec<u32>, String> {
+        let Some(names) = &self.routing.not_subscriber_statuses else {
+            return Ok(vec![smpp_codec::CommandStatus::ESME_RINVDSTADR.get()]);
+        };
+        names.iter().map(|n| parse_status(n)).collect()
     }
 
     fn unknown_carrier(&self, name: &str) -> String {
@@ -507,6 +555,20 @@ impl Config {
         }
         out
     }
+}
+
+/// A command_status by its spec name, or as a number (`0x0000000B`, `11`).
+fn parse_status(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    if let Some(c) = smpp_codec::CommandStatus::from_name(t) {
+        return Ok(c.get());
+    }
+    let n = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => t.parse().ok(),
+    };
+    n.filter(|&v| v != 0)
+        .ok_or_else(|| format!("{s:?} is not a command_status name (ESME_RINVDSTADR) or number"))
 }
 
 fn env_name(prefix: &str, name: &str) -> String {
@@ -613,6 +675,33 @@ tps = 11.1
         let shown = c.effective();
         assert!(shown.contains("<redacted>") && !shown.contains("fromenv"), "{shown}");
         assert!(!shown.contains("0123456789abcdef"), "{shown}");
+    }
+
+    #[test]
+    fn not_subscriber_statuses_take_names_or_numbers_and_name_the_key_when_wrong() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.not_subscriber_statuses().unwrap(), [0x0B]);
+        let text = format!(
+            "[routing]\nnot_subscriber_statuses = [\"ESME_RINVDSTADR\", \"0x00000400\"]\n{MINIMAL}"
+        );
+        assert_eq!(parse(&text).unwrap().not_subscriber_statuses().unwrap(), [0x0B, 0x400]);
+        let text = format!("[routing]\nnot_subscriber_statuses = [\"ESME_NOPE\"]\n{MINIMAL}");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("smppd.toml:2: routing.not_subscriber_statuses") && e.contains("ESME_NOPE"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn optout_reply_settings_are_checked() {
+        let c = parse(MINIMAL).unwrap();
+        assert!(c.optout.reply && c.optout.reply_text == "配信を停止しました。");
+        let text = format!("{MINIMAL}\n[optout]\nreply_from = \"not a valid sender id!\"\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("optout.reply_from"), "{e}");
+        let text = format!("{MINIMAL}\n[database]\naudit_retention_days = 0\n");
+        assert!(parse(&text).unwrap_err().to_string().contains("greater than 0"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use smppd_store::{MessageStatus, Millis, NewMessage};
 
 use crate::app::App;
 use crate::clock::parse_rfc3339;
+use crate::lists::Lists;
 use crate::policy::Verdict;
 
 /// A bad field: which, and why. Rendered as a 400 with `{"error":{"field","reason"}}`.
@@ -29,7 +30,15 @@ impl FieldError {
 const KEYS: [&str; 9] =
     ["to", "from", "text", "class", "client_ref", "send_at", "deadline", "dlr", "carrier"];
 
-/// Checks one message object. `path` prefixes field names (`messages[3].`).
+/// The E.164 recipient of a message object, when it has a valid one: the numbers of a
+/// request are looked up in the lists (one read) before [`message`] decides.
+pub fn recipient(app: &App, v: &Value) -> Option<String> {
+    v.get("to").and_then(Value::as_str).and_then(|to| app.policy.normalise_number(to).ok())
+}
+
+/// Checks one message object. `path` prefixes field names (`messages[3].`). `lists` holds
+/// what the suppression and opt-out lists say about the request's recipients (a number
+/// missing from it is on neither).
 pub fn message(
     app: &App,
     api_key: &str,
@@ -37,6 +46,7 @@ pub fn message(
     v: &Value,
     path: &str,
     now: Millis,
+    lists: &Lists,
 ) -> Result<NewMessage, FieldError> {
     let field = |k: &str| format!("{path}{k}");
     let obj = v
@@ -100,8 +110,8 @@ pub fn message(
             ),
         ));
     }
-    let lists = smpp_policy::ListStatus::default();
-    let (verdict, _) = app.policy.decide(&class, &to, now, send_at, deadline, lists);
+    let on_lists = lists.get(&to).cloned().unwrap_or_default();
+    let (verdict, _) = app.policy.decide(&class, &to, now, send_at, deadline, on_lists);
     let (status, not_before, reason) = match verdict {
         Verdict::Send => (MessageStatus::Queued, now, None),
         Verdict::Hold { until, reason } => (MessageStatus::Held, until, Some(reason)),
@@ -125,11 +135,12 @@ pub fn message(
         priority: app.policy.priority(&class),
         reason,
         created_at: now,
+        batch_id: None,
     })
 }
 
 /// A sender id: up to 11 alphanumeric characters, or up to 20 digits (smpp34.md §7.4).
-fn check_sender(from: &str) -> Result<(), String> {
+pub fn check_sender(from: &str) -> Result<(), String> {
     if from.is_empty() {
         return Err("must not be empty".into());
     }

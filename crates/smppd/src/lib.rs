@@ -5,12 +5,14 @@
 //! Prometheus metrics. See `docs/daemon.md`.
 
 pub mod app;
+pub mod batch;
 pub mod clock;
 pub mod commit;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod intake;
+pub mod lists;
 pub mod metrics;
 pub mod policy;
 pub mod receiver;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-use smpp_policy::{CarrierTable, DecisionInput, ListStatus, PolicyConfig};
+use smpp_policy::{
+    CarrierTable, ClassPolicy, DecisionInput, ListStatus, PolicyConfig, RejectReason,
+};
 use smppd_store::Millis;
 
 use crate::config::Config;
@@ -31,13 +33,18 @@ pub enum Verdict {
     },
 }
 
-/// Classes, routing and rules, built once from the config; the MNP table reloads.
+/// The class of the acknowledgement sent to a handset that opted out by MO. Built in (never
+/// held, sent soon, never subject to opt-out) unless the configuration defines it.
+pub const OPT_OUT_REPLY_CLASS: &str = "opt_out_reply";
+
+/// Classes, routing and rules, built once from the config; the MNP table reloads and learns.
 pub struct Policy {
     config: PolicyConfig,
     table: RwLock<Arc<CarrierTable>>,
     mnp_file: Mutex<Option<(PathBuf, Option<SystemTime>)>>,
     carriers: Vec<String>,
     default_carrier: String,
+    not_subscriber: Vec<u32>,
 }
 
 impl Policy {
@@ -49,12 +56,22 @@ impl Policy {
             let modified = modified(&p);
             (p, modified)
         });
+        let mut policy = config.policy.clone();
+        policy.classes.entry(OPT_OUT_REPLY_CLASS.to_string()).or_insert(ClassPolicy {
+            quiet: None,
+            priority: 1,
+            resend_unknown: false,
+            requires_approval: false,
+            opt_out_applies: false,
+            max_chars: None,
+        });
         Ok(Self {
-            config: config.policy.clone(),
+            config: policy,
             table: RwLock::new(Arc::new(table)),
             mnp_file: Mutex::new(mnp_file),
             carriers: config.carriers.keys().cloned().collect(),
             default_carrier,
+            not_subscriber: config.not_subscriber_statuses()?,
         })
     }
 
@@ -100,8 +117,10 @@ impl Policy {
                 self.carriers.join(", ")
             ));
         }
-        let table = self.table.read().map_err(|_| "carrier table unavailable".to_string())?.clone();
-        let carrier = table.route(to, None).carrier;
+        // Looked up under the read lock rather than on a cloned Arc: `learn` can then
+        // update the table in place instead of copying it.
+        let carrier =
+            self.table.read().map_err(|_| "carrier table unavailable")?.route(to, None).carrier;
         if self.carriers.contains(&carrier) {
             Ok(carrier)
         } else {
@@ -150,12 +169,46 @@ impl Policy {
         }
         let mut table =
             CarrierTable::load_csv(path, &self.default_carrier).map_err(|e| e.to_string())?;
-        let old = self.table.read().map_err(|_| "carrier table unavailable")?.clone();
-        table.carry_learned_from(&old).map_err(|e| e.to_string())?;
         let rows = table.len();
-        *self.table.write().map_err(|_| "carrier table unavailable")? = Arc::new(table);
+        // Carried over under the write lock, so nothing learned meanwhile is lost.
+        let mut current = self.table.write().map_err(|_| "carrier table unavailable")?;
+        table.carry_learned_from(&current).map_err(|e| e.to_string())?;
+        *current = Arc::new(table);
         *seen = now;
         Ok(Some(rows))
+    }
+
+    /// Whether a submit_sm_resp status means "not our subscriber" (`routing.
+    /// not_subscriber_statuses`): the message is re-routed once.
+    pub fn is_not_subscriber(&self, status: u32) -> bool {
+        self.not_subscriber.contains(&status)
+    }
+
+    /// The carrier to try after `rejected_by` refused `to` as not its subscriber, among the
+    /// configured carriers; `None` when there is no other.
+    pub fn next_candidate(&self, to: &str, rejected_by: &str) -> Option<String> {
+        let carriers: Vec<&str> = self.carriers.iter().map(String::as_str).collect();
+        self.table.read().ok()?.next_candidate(to, rejected_by, &carriers)
+    }
+
+    /// Remembers that `carrier` serves `to` (it accepted a re-routed message): later
+    /// messages go there first, and a reload of the MNP file keeps it.
+    pub fn learn(&self, to: &str, carrier: &str) -> Result<(), String> {
+        let mut table = self.table.write().map_err(|_| "carrier table unavailable")?;
+        Arc::make_mut(&mut table).learn(to, carrier).map_err(|e| e.to_string())
+    }
+
+    /// The lists' verdict for a message of `class` to `to`: the reject reason code
+    /// (`suppressed(<code>)`, `opted_out`), or `None` when the lists allow it. The same rule
+    /// as at accept ([`Policy::decide`]), without the time rules.
+    pub fn list_reject(&self, class: &str, to: &str, lists: ListStatus) -> Option<String> {
+        let input = DecisionInput { class, to, now: 0, send_at: None, deadline: None, lists };
+        match smpp_policy::decide(&input, &self.config).verdict {
+            smpp_policy::Verdict::Reject {
+                reason: r @ (RejectReason::Suppressed(_) | RejectReason::OptedOut),
+            } => Some(r.code()),
+            _ => None,
+        }
     }
 }
 

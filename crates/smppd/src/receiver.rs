@@ -9,12 +9,11 @@ use smpp_codec::{Body, CommandStatus};
 use smpp_dlr::{MessageState, Receipt};
 use smpp_sms::{MoPart, ReassembledMessage, Reassembler, ReassemblyConfig};
 use smpp_tokio::{EsmeClient, Incoming, IncomingEvent};
-use smppd_store::{MoIn, ReceiptIn, ReceiptOutcome};
+use smppd_store::{MessageStatus, MoIn, NewMessage, ReceiptIn, ReceiptOutcome};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::App;
-use crate::clock::now_ms;
-use crate::policy::mask;
+use crate::policy::{mask, OPT_OUT_REPLY_CLASS};
 
 /// Most PDUs taken from the binds per store write.
 const GROUP: usize = 2048;
@@ -53,7 +52,7 @@ impl Receiver {
     }
 
     async fn handle(&mut self, events: Vec<IncomingEvent>) {
-        let now = now_ms();
+        let now = self.app.now();
         let mut receipts = Vec::new();
         let mut receipt_acks = Vec::new();
         let mut mos = Vec::new();
@@ -159,14 +158,62 @@ impl Receiver {
 
     fn mo_in(&self, msg: ReassembledMessage) -> MoIn {
         let from = if msg.from.starts_with("81") { format!("+{}", msg.from) } else { msg.from };
+        let text = msg.text.unwrap_or_default();
+        // The opt-out list is keyed by E.164, as messages are.
+        let e164 = self.app.policy.normalise_number(&from).ok();
+        let opt_out = e164.is_some() && self.app.policy.config().is_stop_keyword(&text);
+        let at = self.app.now();
+        let reply = match &e164 {
+            Some(number) if opt_out => self.opt_out_reply(number, &msg.to, at),
+            _ => None,
+        };
+        if opt_out {
+            tracing::info!(from = %mask(&from), carrier = %self.carrier, "opt-out by MO");
+        }
         MoIn {
             account: self.account.clone(),
             carrier: self.carrier.clone(),
-            from,
+            from: e164.unwrap_or(from),
             to: msg.to,
-            text: msg.text.unwrap_or_default(),
-            at: now_ms(),
+            text,
+            at,
+            opt_out,
+            reply,
         }
+    }
+
+    /// The acknowledgement of an opt-out (`[optout]`), accepted with the MO. It goes back
+    /// through the carrier the MO came from (the handset's carrier), from the number the
+    /// handset wrote to unless `reply_from` says otherwise; its class is never held.
+    fn opt_out_reply(&self, to: &str, mo_to: &str, at: smppd_store::Millis) -> Option<NewMessage> {
+        let c = &self.app.config.optout;
+        if !c.reply {
+            return None;
+        }
+        let from = c.reply_from.clone().unwrap_or_else(|| mo_to.to_string());
+        crate::intake::check_sender(&from).ok()?;
+        let profile = self.app.profile(&self.carrier)?;
+        let seg = smpp_sms::segment(&c.reply_text, profile, 0, false).ok()?;
+        Some(NewMessage {
+            api_key: "smppd".into(),
+            idempotency_key: None,
+            client_ref: None,
+            to: to.to_string(),
+            from,
+            text: c.reply_text.clone(),
+            class: OPT_OUT_REPLY_CLASS.into(),
+            carrier: self.carrier.clone(),
+            segments: seg.parts.len() as u32,
+            billable: seg.billable,
+            status: MessageStatus::Queued,
+            not_before: at,
+            deadline: None,
+            dlr: true,
+            priority: self.app.policy.priority(OPT_OUT_REPLY_CLASS),
+            reason: None,
+            created_at: at,
+            batch_id: None,
+        })
     }
 
     async fn store_mos(&self, mos: Vec<MoIn>, acks: Vec<Incoming>) {
@@ -175,9 +222,12 @@ impl Receiver {
         }
         let n = mos.len() as u64;
         match self.app.mos.write(mos).await {
-            Ok(_) => {
+            Ok(recorded) => {
                 self.app.metrics.mos.with_label_values(&[&self.carrier]).inc_by(n);
                 acks.into_iter().for_each(|m| m.ack());
+                if recorded.iter().any(|r| r.reply.is_some()) {
+                    self.app.wake.notify_waiters();
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not store MOs; the SMSC will resend them");

@@ -1,6 +1,7 @@
-//! One sender per SMSC account: claims due messages of its carrier from the store, puts all
-//! segments of a message on one bind in order, and reports every segment's outcome to the
-//! ledger through group commit.
+//! One sender per SMSC account: claims due messages of its carrier from the store, checks
+//! them once more (lists, quiet hours), puts all segments of a message on one bind in order,
+//! and reports every segment's outcome to the ledger through group commit. A message the
+//! carrier refuses as not its subscriber is re-routed once to the next candidate carrier.
 //!
 //! Crash safety comes from the order of writes: a message is `submitting` on disk before any
 //! of its submit_sm is written, and its results are recorded after the responses. What a
@@ -13,12 +14,13 @@ use std::time::Duration;
 use smpp_codec::{CommandStatus, Time};
 use smpp_sms::CarrierProfile;
 use smpp_tokio::{compose, ErrorKind, EsmeClient};
-use smppd_store::{Claimed, Millis, SubmitOutcome, SubmitResult};
+use smppd_store::{BeforeSend, Claimed, Millis, Reroute, SubmitOutcome, SubmitResult};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
-use crate::clock::now_ms;
+use crate::lists::Lists;
 use crate::metrics::status_label;
+use crate::policy::{mask, Verdict};
 
 /// How long an idle sender waits before looking at the queue again (held messages become
 /// due with time, not with an event).
@@ -64,6 +66,7 @@ impl Sender {
         while !*stop.borrow() {
             let claimed =
                 if this.client.status().bound > 0 { this.claim().await } else { Vec::new() };
+            let claimed = this.check_before_send(claimed).await;
             if claimed.is_empty() {
                 tokio::select! {
                     _ = this.app.wake.notified() => {}
@@ -89,7 +92,7 @@ impl Sender {
         }
         let (store, carrier, account) =
             (self.app.store.clone(), self.carrier.clone(), self.account.clone());
-        let now = now_ms();
+        let now = self.app.now();
         match tokio::task::spawn_blocking(move || store.claim(&carrier, &account, now, room)).await
         {
             Ok(Ok(claimed)) => claimed,
@@ -105,8 +108,85 @@ impl Sender {
         }
     }
 
+    /// The pre-send check: a number suppressed or opted out since its message was queued,
+    /// or a message now due inside its class's quiet hours (it waited in the queue), must not
+    /// go out. Returns the messages that may.
+    async fn check_before_send(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
+        if claimed.is_empty() {
+            return claimed;
+        }
+        let numbers = claimed.iter().map(|c| c.to.clone()).collect();
+        let lists = match crate::lists::lookup(&self.app, numbers).await {
+            Ok(lists) => lists,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the lists; claimed messages requeued");
+                self.requeue(&claimed).await;
+                return Vec::new();
+            }
+        };
+        let now = self.app.now();
+        let (stopped, go): (Vec<_>, Vec<_>) = claimed
+            .into_iter()
+            .map(|c| (self.verdict(&c, now, &lists), c))
+            .partition(|(v, _)| v.is_some());
+        if stopped.is_empty() {
+            return go.into_iter().map(|(_, c)| c).collect();
+        }
+        let (verdicts, messages): (Vec<BeforeSend>, Vec<Claimed>) =
+            stopped.into_iter().map(|(v, c)| (v.expect("partitioned on is_some"), c)).unzip();
+        let store = self.app.store.clone();
+        let written =
+            tokio::task::spawn_blocking(move || store.decide_before_send(&verdicts, now)).await;
+        if !matches!(written, Ok(Ok(_))) {
+            tracing::error!("cannot record the pre-send check; those messages are requeued");
+            self.requeue(&messages).await;
+        }
+        go.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// Why `c` must not go out now, if it must not: the decision taken at accept, taken
+    /// again with today's lists and time.
+    fn verdict(&self, c: &Claimed, now: Millis, lists: &Lists) -> Option<BeforeSend> {
+        let on_lists = lists.get(&c.to).cloned().unwrap_or_default();
+        match self.app.policy.decide(&c.class, &c.to, now, None, c.deadline, on_lists).0 {
+            Verdict::Send => None,
+            Verdict::Hold { until, reason } => {
+                Some(BeforeSend::Hold { message: c.id, until, reason })
+            }
+            Verdict::Reject { reason } => {
+                tracing::info!(message = c.id, to = %mask(&c.to), %reason, "not sent");
+                Some(BeforeSend::Reject { message: c.id, reason })
+            }
+        }
+    }
+
+    /// Hands claimed messages back without sending them: a retryable failure per pending
+    /// segment puts them back in the queue for a later claim.
+    async fn requeue(&self, messages: &[Claimed]) {
+        let at = self.app.now();
+        let results: Vec<SubmitResult> = messages
+            .iter()
+            .flat_map(|m| {
+                m.pending.iter().map(move |&segment| SubmitResult {
+                    message: m.id,
+                    segment,
+                    account: self.account.clone(),
+                    outcome: SubmitOutcome::Failed {
+                        status: CommandStatus::ESME_RSYSERR.get(),
+                        retry: true,
+                    },
+                    at,
+                    sent_at: at,
+                })
+            })
+            .collect();
+        if let Err(e) = self.app.ledger.write(results).await {
+            tracing::error!(error = %e, "could not requeue claimed messages");
+        }
+    }
+
     async fn send(self: Arc<Self>, m: Claimed, _permit: OwnedSemaphorePermit) {
-        let sent_at = now_ms();
+        let sent_at = self.app.now();
         let resendable = self.app.policy.resendable(&m.class);
         let outcomes = match self.parts(&m) {
             Ok(parts) => self.submit(parts, resendable).await,
@@ -121,27 +201,113 @@ impl Sender {
                     .collect()
             }
         };
-        let at = now_ms();
+        let at = self.app.now();
+        for outcome in &outcomes {
+            self.count(outcome, at - sent_at);
+        }
+        if let Some(status) = self.not_subscriber(&outcomes) {
+            if self.reroute(&m, status, at).await {
+                return;
+            }
+        }
+        self.learn_if_rerouted(&m, &outcomes);
         let results: Vec<SubmitResult> = m
             .pending
             .iter()
             .zip(outcomes)
-            .map(|(&segment, outcome)| {
-                self.count(&outcome, at - sent_at);
-                SubmitResult {
-                    message: m.id,
-                    segment,
-                    account: self.account.clone(),
-                    outcome,
-                    at,
-                    sent_at,
-                }
+            .map(|(&segment, outcome)| SubmitResult {
+                message: m.id,
+                segment,
+                account: self.account.clone(),
+                outcome,
+                at,
+                sent_at,
             })
             .collect();
         if let Err(e) = self.app.ledger.write(results).await {
             // The message stays `submitting` on disk: at restart it becomes `unknown`, never
             // silently resent.
             tracing::error!(message = m.id, error = %e, "could not record submit results");
+        }
+    }
+
+    /// The "not my subscriber" status, when the carrier refused every part with it (or with
+    /// other errors) and accepted none: then the message may go to another carrier.
+    fn not_subscriber(&self, outcomes: &[SubmitOutcome]) -> Option<u32> {
+        let mut found = None;
+        for o in outcomes {
+            match o {
+                SubmitOutcome::Failed { status, .. }
+                    if self.app.policy.is_not_subscriber(*status) =>
+                {
+                    found = Some(*status)
+                }
+                SubmitOutcome::Failed { .. } => {}
+                SubmitOutcome::Acked { .. } | SubmitOutcome::Unknown => return None,
+            }
+        }
+        found
+    }
+
+    /// Moves the message to the next candidate carrier, once (the store refuses a second
+    /// time). `false` when there is no candidate or the store refused: the failure is then
+    /// recorded as usual.
+    async fn reroute(&self, m: &Claimed, status: u32, at: Millis) -> bool {
+        let Some(next) = self.app.policy.next_candidate(&m.to, &self.carrier) else { return false };
+        let Some(profile) = self.app.profile(&next) else { return false };
+        // The new carrier may split and bill the text differently.
+        let Ok(seg) = smpp_sms::segment(&m.text, profile, 0, false) else { return false };
+        let r = Reroute {
+            message: m.id,
+            from_carrier: self.carrier.clone(),
+            to_carrier: next.clone(),
+            segments: seg.parts.len() as u32,
+            billable: seg.billable,
+            status,
+            at,
+        };
+        let store = self.app.store.clone();
+        match tokio::task::spawn_blocking(move || store.reroute(&r)).await {
+            Ok(Ok(true)) => {
+                tracing::info!(message = m.id, to = %mask(&m.to), from = %self.carrier, carrier = %next,
+                    status = %status_label(status), "not a subscriber here; re-routed");
+                self.app.rerouted.lock().unwrap_or_else(|p| p.into_inner()).insert(m.id);
+                self.app.wake.notify_waiters();
+                true
+            }
+            Ok(Ok(false)) => false,
+            Ok(Err(e)) => {
+                tracing::error!(message = m.id, error = %e, "re-route failed");
+                false
+            }
+            Err(e) => {
+                tracing::error!(message = m.id, error = %e, "re-route task failed");
+                false
+            }
+        }
+    }
+
+    /// A re-routed message this carrier accepted teaches the carrier table where the number
+    /// lives now.
+    fn learn_if_rerouted(&self, m: &Claimed, outcomes: &[SubmitOutcome]) {
+        let mut rerouted = self.app.rerouted.lock().unwrap_or_else(|p| p.into_inner());
+        if rerouted.is_empty() || !rerouted.contains(&m.id) {
+            return;
+        }
+        let accepted = outcomes.iter().all(|o| matches!(o, SubmitOutcome::Acked { .. }));
+        if accepted
+            || outcomes.iter().any(|o| matches!(o, SubmitOutcome::Failed { retry: false, .. }))
+        {
+            rerouted.remove(&m.id);
+        }
+        drop(rerouted);
+        if accepted {
+            match self.app.policy.learn(&m.to, &self.carrier) {
+                Ok(()) => {
+                    tracing::info!(to = %mask(&m.to), carrier = %self.carrier, "carrier learned")
+                }
+                Err(e) => tracing::warn!(to = %mask(&m.to), error = %e, "carrier not learned"),
+            }
         }
     }
 

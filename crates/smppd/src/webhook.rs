@@ -41,7 +41,8 @@ pub async fn run(app: Arc<App>, config: WebhookConfig, mut stop: watch::Receiver
         Client::builder(TokioExecutor::new()).build_http();
     while !*stop.borrow() {
         let store = app.store.clone();
-        let now = now_ms();
+        // The daemon's clock, not the host's: rows are due at the time of their event.
+        let now = app.now();
         let jobs = tokio::task::spawn_blocking(move || store.due_webhooks(now, BATCH)).await;
         let jobs = match jobs {
             Ok(Ok(jobs)) => jobs,
@@ -74,7 +75,7 @@ async fn deliver(
 ) {
     let result = post(&client, &config, &job).await;
     let store = app.store.clone();
-    let now = now_ms();
+    let now = app.now();
     let label = if result.is_ok() { "delivered" } else { "failed" };
     app.metrics.webhooks.with_label_values(&[label]).inc();
     let backoff = backoff_ms(&config, job.attempts);
@@ -91,6 +92,7 @@ async fn post(
     job: &WebhookJob,
 ) -> Result<(), String> {
     let body = Bytes::from(job.payload.clone());
+    // Real time, not the daemon's clock: the receiver checks it against its own.
     let t = now_ms() / 1000;
     let request = hyper::Request::post(config.url.0.as_str())
         .header("content-type", "application/json")

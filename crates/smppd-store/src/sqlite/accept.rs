@@ -2,16 +2,19 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use serde_json::json;
+
+use super::events;
 use super::outbox::{self, StatusEvent};
 use super::DbResult;
-use crate::{Accepted, MessageStatus, NewMessage};
+use crate::{Accepted, MessageId, MessageStatus, NewMessage};
 
 /// Stores each message (or finds its earlier copy), in input order.
 pub(super) fn accept(tx: &Transaction<'_>, messages: &[NewMessage]) -> DbResult<Vec<Accepted>> {
     messages.iter().map(|m| accept_one(tx, m)).collect()
 }
 
-fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
+pub(super) fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
     // Rows inserted earlier in this transaction are visible here, so a repeat within one
     // slice is found the same way as one from an earlier request.
     if let Some(key) = &m.idempotency_key {
@@ -25,9 +28,9 @@ fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
         .prepare_cached(
             "INSERT INTO messages (api_key, idem_key, client_ref, to_addr, from_addr, text, class,
                 carrier, segments, billable, status, reason, not_before, deadline, dlr, priority,
-                created_at, updated_at)
+                created_at, updated_at, batch_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?17)
+                ?17, ?18)
              RETURNING id",
         )?
         .query_row(
@@ -48,7 +51,8 @@ fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
                 m.deadline,
                 m.dlr,
                 m.priority,
-                m.created_at
+                m.created_at,
+                m.batch_id
             ],
             |row| row.get(0),
         )?;
@@ -58,6 +62,7 @@ fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
     for idx in 0..segments {
         ledger.execute(params![id, idx])?;
     }
+    record_decision(tx, id, m)?;
     if m.status == MessageStatus::Rejected {
         let event = StatusEvent {
             id,
@@ -73,6 +78,17 @@ fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
         outbox::queue_status(tx, &event)?;
     }
     Ok(Accepted { id, status: m.status, carrier: m.carrier.clone(), segments, duplicate: false })
+}
+
+/// A hold or a rejection at accept goes in the audit trail: once a held message is sent,
+/// its reason is gone from the row. A plain `queued` needs no event (the row says it).
+fn record_decision(tx: &Transaction<'_>, id: MessageId, m: &NewMessage) -> DbResult<()> {
+    let detail = match m.status {
+        MessageStatus::Held => json!({"until": m.not_before, "reason": m.reason}),
+        MessageStatus::Rejected => json!({"reason": m.reason}),
+        _ => return Ok(()),
+    };
+    events::record(tx, id, m.created_at, m.status.as_str(), None, &detail)
 }
 
 /// The message stored earlier under (`api_key`, `key`), as a duplicate.

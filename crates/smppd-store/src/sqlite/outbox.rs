@@ -3,8 +3,11 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{json, Map, Value};
 
-use super::DbResult;
-use crate::{MessageId, MessageStatus, Millis, MoIn, MoRecorded, WebhookJob};
+use super::{accept, lists, DbResult};
+use crate::{ListEntry, ListKind, MessageId, MessageStatus, Millis, MoIn, MoRecorded, WebhookJob};
+
+/// The opt-out list's reason for a number that sent a stop keyword.
+const STOP_KEYWORD_REASON: &str = "stop_keyword";
 
 /// A message status change, as the `status` webhook tells it.
 pub(super) struct StatusEvent<'a> {
@@ -104,6 +107,7 @@ pub(super) fn record_mos(
 }
 
 fn record_mo(tx: &Transaction<'_>, mo: &MoIn, window_ms: i64) -> DbResult<MoRecorded> {
+    // Looked up before the acknowledgement is stored: the MO answers what we sent before.
     let reply = replied_message(tx, mo, window_ms)?;
     let in_reply_to = reply.as_ref().map(|(id, _)| *id);
     tx.prepare_cached(
@@ -128,9 +132,20 @@ fn record_mo(tx: &Transaction<'_>, mo: &MoIn, window_ms: i64) -> DbResult<MoReco
         "account": mo.account,
         "at": mo.at,
         "in_reply_to": in_reply_to_json,
+        "opted_out": mo.opt_out,
     });
     queue(tx, "mo", in_reply_to, &body, mo.at)?;
-    Ok(MoRecorded { id, in_reply_to })
+    if mo.opt_out {
+        let entry = ListEntry {
+            number: mo.from.clone(),
+            reason: STOP_KEYWORD_REASON.into(),
+            added_by: "mo".into(),
+            added_at: mo.at,
+        };
+        lists::put(tx, ListKind::OptOut, &entry)?;
+    }
+    let ack = mo.reply.as_ref().map(|m| accept::accept_one(tx, m)).transpose()?;
+    Ok(MoRecorded { id, in_reply_to, reply: ack.map(|a| a.id) })
 }
 
 /// Up to `limit` undelivered webhooks whose next attempt is due, oldest first.

@@ -10,7 +10,8 @@ pub(super) fn message(tx: &Transaction<'_>, id: MessageId) -> DbResult<Option<Me
     let view = tx
         .prepare_cached(
             "SELECT id, status, api_key, client_ref, to_addr, from_addr, class, carrier, segments,
-                billable, reason, not_before, deadline, created_at, updated_at
+                billable, reason, not_before, deadline, created_at, updated_at, batch_id,
+                rerouted_from
              FROM messages WHERE id = ?1",
         )?
         .query_row([id], message_view)
@@ -44,6 +45,8 @@ fn message_view(row: &Row<'_>) -> rusqlite::Result<MessageView> {
         deadline: row.get(12)?,
         created_at: row.get(13)?,
         updated_at: row.get(14)?,
+        batch_id: row.get(15)?,
+        rerouted_from: row.get(16)?,
         segment_details: Vec::new(),
     })
 }

@@ -6,7 +6,7 @@ use super::DbResult;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
 /// migration never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER];
 
 /// Brings the database to the latest version, each migration in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
@@ -165,6 +165,88 @@ CREATE TRIGGER messages_depth_delete AFTER DELETE ON messages BEGIN
     UPDATE depth SET n = n - 1
         WHERE status = old.status AND class = old.class AND carrier = old.carrier;
 END;
+"#;
+
+/// Suppression and opt-out lists, CSV batches with approval, re-routes, audit events, and
+/// the index the billing report reads by.
+const POLICY_LAYER: &str = r#"
+-- No foreign key to batches: accept would check it on every insert; batch ids come from
+-- the store itself.
+ALTER TABLE messages ADD COLUMN batch_id INTEGER;
+ALTER TABLE messages ADD COLUMN rerouted_from TEXT;
+CREATE INDEX messages_batch ON messages (batch_id, status) WHERE batch_id IS NOT NULL;
+-- Billing reports by period. created_at grows with the id, so inserts append at the end.
+CREATE INDEX messages_created ON messages (created_at);
+
+-- Both lists in one table: (number, list) as the key lets one seek answer both for a number.
+CREATE TABLE lists (
+    number   TEXT    NOT NULL,
+    list     TEXT    NOT NULL,
+    reason   TEXT    NOT NULL,
+    added_by TEXT    NOT NULL,
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (number, list)
+) WITHOUT ROWID;
+
+CREATE TABLE batches (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    class         TEXT    NOT NULL,
+    from_addr     TEXT    NOT NULL,
+    template      TEXT    NOT NULL,
+    number_column TEXT    NOT NULL,
+    send_at       INTEGER,
+    deadline      INTEGER,
+    status        TEXT    NOT NULL,
+    created_by    TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    edited_by     TEXT,
+    edited_at     INTEGER,
+    submitted_by  TEXT,
+    submitted_at  INTEGER,
+    approved_by   TEXT,
+    approved_at   INTEGER,
+    rejected_by   TEXT,
+    rejected_at   INTEGER,
+    reject_reason TEXT,
+    cancelled_by  TEXT,
+    cancelled_at  INTEGER,
+    updated_at    INTEGER NOT NULL
+);
+
+-- Checked and rendered rows; errors is a JSON array of reasons, NULL for a valid row.
+CREATE TABLE batch_rows (
+    batch_id INTEGER NOT NULL REFERENCES batches (id),
+    line     INTEGER NOT NULL,
+    to_addr  TEXT,
+    text     TEXT,
+    carrier  TEXT,
+    segments INTEGER NOT NULL,
+    billable INTEGER NOT NULL,
+    errors   TEXT,
+    PRIMARY KEY (batch_id, line)
+) WITHOUT ROWID;
+
+-- What a paused batch's waiting messages were before the pause, restored on resume.
+CREATE TABLE paused (
+    message_id INTEGER PRIMARY KEY,
+    batch_id   INTEGER NOT NULL,
+    status     TEXT    NOT NULL,
+    not_before INTEGER NOT NULL,
+    reason     TEXT
+);
+CREATE INDEX paused_batch ON paused (batch_id);
+
+CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    kind       TEXT    NOT NULL,
+    actor      TEXT,
+    detail     TEXT
+);
+CREATE INDEX events_message ON events (message_id, id);
+CREATE INDEX events_at ON events (at);
 "#;
 
 #[cfg(test)]

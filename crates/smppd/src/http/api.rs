@@ -12,13 +12,14 @@ use smppd_store::{Accepted, CancelOutcome, MessageView, NewMessage, UnknownDecis
 
 use super::ApiError;
 use crate::app::App;
-use crate::clock::{now_ms, rfc3339};
+use crate::clock::rfc3339;
 use crate::intake::{self, FieldError};
+use crate::lists::Lists;
 
-type Reply = Result<(StatusCode, Json<Value>), ApiError>;
+pub(super) type Reply = Result<(StatusCode, Json<Value>), ApiError>;
 
 /// The caller's API key name, from `Authorization: Bearer <key>`.
-fn auth(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(super) fn auth(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::status(StatusCode::UNAUTHORIZED, "missing Authorization: Bearer <api key>")
     })?;
@@ -30,16 +31,16 @@ fn auth(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::status(StatusCode::FORBIDDEN, "unknown API key"))
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::field("body", format!("malformed JSON: {e}")))
 }
 
-fn field_error(e: FieldError) -> ApiError {
+pub(super) fn field_error(e: FieldError) -> ApiError {
     ApiError::field(e.field, e.reason)
 }
 
-fn check_capacity(app: &App, n: usize) -> Result<(), ApiError> {
+pub(super) fn check_capacity(app: &App, n: usize) -> Result<(), ApiError> {
     if !app.accepting.load(Ordering::Relaxed) {
         return Err(ApiError::busy("shutting down", 30));
     }
@@ -55,7 +56,10 @@ fn check_capacity(app: &App, n: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn store_messages(app: &App, messages: Vec<NewMessage>) -> Result<Vec<Accepted>, ApiError> {
+pub(super) async fn store_messages(
+    app: &App,
+    messages: Vec<NewMessage>,
+) -> Result<Vec<Accepted>, ApiError> {
     let n = messages.len();
     let classes: Vec<String> = messages.iter().map(|m| m.class.clone()).collect();
     let accepted = app.accept.write(messages).await.map_err(|e| {
@@ -85,7 +89,8 @@ pub(super) async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body
     let v = parse_json(&body)?;
     check_capacity(&app, 1)?;
     let idem = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let m = intake::message(&app, &key, idem, &v, "", now_ms()).map_err(field_error)?;
+    let lists = lookup_lists(&app, intake::recipient(&app, &v).into_iter().collect()).await?;
+    let m = intake::message(&app, &key, idem, &v, "", app.now(), &lists).map_err(field_error)?;
     let a = store_messages(&app, vec![m]).await?;
     let a = a.first().ok_or_else(|| {
         ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "store returned nothing")
@@ -114,11 +119,15 @@ pub(super) async fn create_batch(
         ));
     }
     check_capacity(&app, items.len())?;
-    let now = now_ms();
+    let numbers = items.iter().filter_map(|v| intake::recipient(&app, v)).collect();
+    let lists = lookup_lists(&app, numbers).await?;
+    let now = app.now();
     let checked: Vec<Result<NewMessage, FieldError>> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| intake::message(&app, &key, None, item, &format!("messages[{i}]."), now))
+        .map(|(i, item)| {
+            intake::message(&app, &key, None, item, &format!("messages[{i}]."), now, &lists)
+        })
         .collect();
     let valid: Vec<NewMessage> = checked.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
     let mut stored = store_messages(&app, valid).await?.into_iter();
@@ -141,11 +150,20 @@ pub(super) async fn create_batch(
     Ok((StatusCode::ACCEPTED, Json(json!({"accepted": ok, "rejected": bad, "results": results}))))
 }
 
-fn parse_id(id: &str) -> Result<i64, ApiError> {
+/// What the lists say about `numbers`; a failure to read them refuses the request (500):
+/// a message to a suppressed number must not slip through.
+pub(super) async fn lookup_lists(app: &App, numbers: Vec<String>) -> Result<Lists, ApiError> {
+    crate::lists::lookup(app, numbers).await.map_err(|e| {
+        tracing::error!(error = %e, "list lookup failed");
+        ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "could not read the suppression lists")
+    })
+}
+
+pub(super) fn parse_id(id: &str) -> Result<i64, ApiError> {
     id.parse().map_err(|_| ApiError::field("id", format!("{id:?} is not a message id")))
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> smppd_store::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -207,6 +225,8 @@ pub(super) fn message_json(m: &MessageView) -> Value {
         "deadline": m.deadline.map(rfc3339),
         "created_at": rfc3339(m.created_at),
         "updated_at": rfc3339(m.updated_at),
+        "batch_id": m.batch_id.map(|b| b.to_string()),
+        "rerouted_from": m.rerouted_from,
         "segment_details": segments,
     })
 }
@@ -220,7 +240,8 @@ pub(super) async fn cancel(
     auth(&app, &headers)?;
     let id = parse_id(&id)?;
     let store = app.store.clone();
-    match blocking(move || store.cancel(id, now_ms())).await? {
+    let now = app.now();
+    match blocking(move || store.cancel(id, now)).await? {
         CancelOutcome::Cancelled => {
             Ok((StatusCode::OK, Json(json!({"id": id.to_string(), "status": "cancelled"}))))
         }
@@ -251,7 +272,8 @@ pub(super) async fn resolve(
         _ => return Err(ApiError::field("decision", "must be \"resend\" or \"abandon\"")),
     };
     let store = app.store.clone();
-    match blocking(move || store.resolve_unknown(id, decision, now_ms())).await? {
+    let now = app.now();
+    match blocking(move || store.resolve_unknown(id, decision, now)).await? {
         Some(status) => {
             app.wake.notify_waiters();
             Ok((StatusCode::OK, Json(json!({"id": id.to_string(), "status": status.as_str()}))))

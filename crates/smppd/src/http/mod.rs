@@ -1,18 +1,24 @@
-//! The HTTP API (axum): messages in, status out, binds, health, metrics, OpenAPI.
+//! The HTTP API (axum): messages in, status out, suppression and opt-out lists, CSV batches
+//! with approval, billing reports, audit trails, binds, health, metrics, OpenAPI.
 //!
 //! Every user mistake is a 4xx with `{"error":{"field","reason"}}`; a 500 means our fault.
 
 mod api;
+mod batches;
+mod lists;
+mod reports;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::sync::watch;
+
+use smppd_store::ListKind;
 
 use crate::app::App;
 
@@ -42,7 +48,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/messages:batch", post(api::create_batch))
         .route("/v1/messages/{id}", get(api::show).delete(api::cancel))
         .route("/v1/messages/{id}/resolve", post(api::resolve))
+        .route("/v1/messages/{id}/audit", get(reports::audit))
         .route("/v1/binds", get(api::binds))
+        .route("/v1/suppressions/{number}", list_routes(ListKind::Suppression))
+        .route(
+            "/v1/suppressions:import",
+            post(move |s, h, b| lists::import(ListKind::Suppression, s, h, b)),
+        )
+        .route("/v1/optouts/{number}", list_routes(ListKind::OptOut))
+        .route("/v1/optouts:import", post(move |s, h, b| lists::import(ListKind::OptOut, s, h, b)))
+        .route("/v1/batches", post(batches::create))
+        .route("/v1/batches/{id}", get(batches::show).put(batches::edit))
+        .route("/v1/batches/{id}/preview", get(batches::preview))
+        .route("/v1/batches/{id}/{action}", post(batches::act))
+        .route("/v1/reports/billing", get(reports::billing))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -52,6 +71,13 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
+}
+
+/// `GET`, `PUT` and `DELETE /v1/{list}/{number}` for one list.
+fn list_routes(list: ListKind) -> MethodRouter<Arc<App>> {
+    get(move |s, h, p| lists::show(list, s, h, p))
+        .put(move |s, h, p, b| lists::put(list, s, h, p, b))
+        .delete(move |s, h, p| lists::remove(list, s, h, p))
 }
 
 async fn readyz(axum::extract::State(app): axum::extract::State<Arc<App>>) -> Response {
