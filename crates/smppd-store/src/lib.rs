@@ -18,6 +18,9 @@
 //! - Status changes that the client asked to hear about put a webhook row in the outbox in the
 //!   same transaction (transactional outbox): a crash cannot lose a callback.
 //! - Implementations never read a clock: every time comes in as an argument.
+//! - The policy layer's records (list entries, batches and their workflow, re-routes, audit
+//!   events) are written in the same transactions as the message changes they explain; a
+//!   batch's approval and its messages are one transaction.
 
 mod model;
 mod records;

@@ -92,6 +92,14 @@ struct Writer {
 /// - `webhooks`: the transactional outbox.
 /// - `depth`: message counts per (status, class, carrier), kept by triggers on `messages`, so
 ///   [`Store::depth`] and [`Store::backlog`] cost a few rows however many messages wait.
+/// - `lists`: the suppression and opt-out lists, keyed by (number, list) so one seek answers
+///   both for a number ([`Store::list_hits`]).
+/// - `batches` + `batch_rows`: CSV batches, their maker-checker record and their checked,
+///   rendered rows; messages point back with `messages.batch_id` (index `messages_batch`).
+/// - `paused`: what a paused batch's waiting messages were, restored on resume.
+/// - `events`: the audit trail's own records (held, rerouted, rejected_before_send, paused,
+///   resumed), written in the transaction that made them; purged by age.
+/// - `messages_created` indexes `created_at` for the billing report.
 ///
 /// Schema changes are numbered migrations recorded in `PRAGMA user_version`.
 ///

@@ -1,5 +1,5 @@
 //! Prometheus metrics, conventional names (`smppd_` prefix, `_total` counters, `_seconds`
-//! histograms). Gauges fed from the store and the binds are refreshed by [`Metrics::refresh`]
+//! histograms). Gauges fed from the store and the binds are refreshed by the daemon's refresh loop
 //! once a second rather than per message.
 
 use prometheus::{

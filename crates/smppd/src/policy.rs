@@ -226,3 +226,64 @@ fn load_table(config: &Config, default_carrier: &str) -> Result<CarrierTable, St
         .with_prefixes(config.routing.prefixes.iter())
         .map_err(|e| format!("routing.prefixes: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        let account = |port: u16| {
+            format!(
+                "name = \"a{port}\"\nhost = \"127.0.0.1\"\nport = {port}\nsystem_id = \"cardco\"\n\
+                 password = \"secret\"\n"
+            )
+        };
+        let text = format!(
+            "[routing]\ndefault_carrier = \"docomo\"\n\
+             [carriers.docomo]\n[[carriers.docomo.accounts]]\n{}\
+             [carriers.softbank]\n[[carriers.softbank.accounts]]\n{}",
+            account(2775),
+            account(2777)
+        );
+        let config = Config::parse(&text, "smppd.toml", &|_| None).unwrap();
+        Policy::new(&config).unwrap()
+    }
+
+    #[test]
+    fn a_refused_number_goes_to_the_other_carrier_and_is_then_learned() {
+        let p = policy();
+        let to = "+819012345678";
+        assert_eq!(p.route(to, None).unwrap(), "docomo");
+        assert!(p.is_not_subscriber(0x0B) && !p.is_not_subscriber(0x58));
+        assert_eq!(p.next_candidate(to, "docomo").as_deref(), Some("softbank"));
+        p.learn(to, "softbank").unwrap();
+        assert_eq!(p.route(to, None).unwrap(), "softbank");
+        assert_eq!(p.next_candidate(to, "softbank").as_deref(), Some("docomo"));
+    }
+
+    #[test]
+    fn lists_refuse_suppressed_numbers_always_and_opted_out_ones_where_opt_out_applies() {
+        let p = policy();
+        let to = "+819012345678";
+        let suppressed =
+            ListStatus { suppressed: Some("recycled_number".into()), opted_out: false };
+        assert_eq!(
+            p.list_reject("otp", to, suppressed).as_deref(),
+            Some("suppressed(recycled_number)")
+        );
+        let opted_out = ListStatus { suppressed: None, opted_out: true };
+        assert_eq!(p.list_reject("campaign", to, opted_out.clone()).as_deref(), Some("opted_out"));
+        assert_eq!(p.list_reject("dunning", to, opted_out), None);
+        assert_eq!(p.list_reject("campaign", to, ListStatus::default()), None);
+    }
+
+    #[test]
+    fn the_opt_out_acknowledgement_class_is_built_in_and_never_held() {
+        let p = policy();
+        let at_night = smpp_policy::parse_rfc3339("2026-11-22T23:00:00+09:00").unwrap();
+        let opted_out = ListStatus { suppressed: None, opted_out: true };
+        let (v, _) =
+            p.decide(OPT_OUT_REPLY_CLASS, "+819012345678", at_night, None, None, opted_out);
+        assert_eq!(v, Verdict::Send);
+    }
+}

@@ -52,9 +52,14 @@ pub fn daemon_toml(sim: &RunningSim, db: &Path, extra: &str) -> String {
 }
 
 pub async fn start_daemon(toml: &str) -> Daemon {
+    start_daemon_with_clock(toml, Arc::new(smppd::clock::SystemClock)).await
+}
+
+/// A daemon whose "now" is `clock` (a `ManualClock` in tests of quiet hours and deadlines).
+pub async fn start_daemon_with_clock(toml: &str, clock: Arc<dyn smppd::clock::Clock>) -> Daemon {
     let config = Config::parse(toml, "test.toml", &|_| None).expect("valid config");
     let store = smppd::open_store(&config).expect("store opens");
-    let d = Daemon::start(config, store).await.expect("daemon starts");
+    let d = Daemon::start_with_clock(config, store, clock).await.expect("daemon starts");
     within(Duration::from_secs(10), async {
         while !d.app().ready() {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -77,6 +82,18 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Value) {
+    request_bytes(addr, method, path, key, headers, body.as_bytes()).await
+}
+
+/// [`request`] with a body that need not be UTF-8 (a Shift_JIS CSV file).
+pub async fn request_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
@@ -87,8 +104,9 @@ pub async fn request(
         req.push_str(&format!("{h}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).await.unwrap();
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    s.write_all(&req).await.unwrap();
     let mut out = Vec::new();
     within(Duration::from_secs(30), s.read_to_end(&mut out)).await.unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
@@ -121,6 +139,12 @@ pub async fn post(d: &Daemon, path: &str, body: Value) -> (u16, Value) {
 
 pub async fn get(d: &Daemon, path: &str) -> (u16, Value) {
     request(d.addr(), "GET", path, Some(KEY), &[], "").await
+}
+
+/// Any method, as the API key `key`, with a JSON body (`Value::Null` sends none).
+pub async fn call(d: &Daemon, method: &str, path: &str, key: &str, body: Value) -> (u16, Value) {
+    let text = if body.is_null() { String::new() } else { body.to_string() };
+    request(d.addr(), method, path, Some(key), &[], &text).await
 }
 
 pub fn message(to: &str, class: &str, text: &str) -> Value {
