@@ -31,12 +31,13 @@ fn the_example_config_checks_and_prints_without_secrets() {
 fn a_config_mistake_names_the_key_and_line_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    let text = std::fs::read_to_string(example()).unwrap().replace("window = 10", "window = 0");
-    std::fs::write(&path, text).unwrap();
+    let original = std::fs::read_to_string(example()).unwrap();
+    let line = original.lines().position(|l| l.starts_with("window = 10")).unwrap() + 1;
+    std::fs::write(&path, original.replace("window = 10", "window = 0")).unwrap();
     let (code, _, err) = smppd(&["check-config", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("line 58") && err.contains("window") && err.contains("greater than 0"),
+        err.contains(&format!("line {line}")) && err.contains("window") && err.contains("greater than 0"),
         "{err}"
     );
     let (code, _, err) = smppd(&["check-config", "--config", "/nonexistent/smppd.toml"]);
