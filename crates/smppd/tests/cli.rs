@@ -37,7 +37,9 @@ fn a_config_mistake_names_the_key_and_line_and_exits_2() {
     let (code, _, err) = smppd(&["check-config", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
-        err.contains(&format!("line {line}")) && err.contains("window") && err.contains("greater than 0"),
+        err.contains(&format!("line {line}"))
+            && err.contains("window")
+            && err.contains("greater than 0"),
         "{err}"
     );
     let (code, _, err) = smppd(&["check-config", "--config", "/nonexistent/smppd.toml"]);

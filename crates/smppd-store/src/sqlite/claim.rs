@@ -27,9 +27,7 @@ pub(super) fn claim(
         claimed.extend(due_at_priority(tx, carrier, priority, now, wanted)?);
         after = priority;
     }
-    for message in &mut claimed {
-        message.pending = take(tx, message.id, account, now)?;
-    }
+    take(tx, &mut claimed, account, now)?;
     Ok(claimed)
 }
 
@@ -77,22 +75,36 @@ fn due_at_priority(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Marks message `id` `submitting` on `account`, and its `queued` segments with it; returns
-/// those segments, ascending.
-fn take(tx: &Transaction<'_>, id: MessageId, account: &str, now: Millis) -> DbResult<Vec<u32>> {
+/// Marks the `claimed` messages `submitting` on `account`, and their `queued` segments with
+/// them; fills in each message's `pending` segments, ascending. Two statements for the whole
+/// claim, the ids passed as one JSON array, rather than two per message.
+fn take(tx: &Transaction<'_>, claimed: &mut [Claimed], account: &str, now: Millis) -> DbResult<()> {
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    let ids = claimed.iter().map(|m| m.id.to_string()).collect::<Vec<_>>().join(",");
+    let ids = format!("[{ids}]");
     // Straight UPDATE rather than status::set_status: `submitting` never notifies, and the
     // reason (why it was held, or the last retryable error) stays visible while it is sent.
     tx.prepare_cached(
-        "UPDATE messages SET status = 'submitting', account = ?2, updated_at = ?3 WHERE id = ?1",
+        "UPDATE messages SET status = 'submitting', account = ?2, updated_at = ?3
+         WHERE id IN (SELECT value FROM json_each(?1))",
     )?
-    .execute(params![id, account, now])?;
-    let mut pending: Vec<u32> = tx
-        .prepare_cached(
-            "UPDATE segments SET state = 'submitting', account = ?2
-             WHERE message_id = ?1 AND state = 'queued' RETURNING idx",
-        )?
-        .query_map(params![id, account], |row| row.get(0))?
+    .execute(params![ids, account, now])?;
+    let mut stmt = tx.prepare_cached(
+        "UPDATE segments SET state = 'submitting', account = ?2
+         WHERE message_id IN (SELECT value FROM json_each(?1)) AND state = 'queued'
+         RETURNING message_id, idx",
+    )?;
+    let mut pending: Vec<(MessageId, u32)> = stmt
+        .query_map(params![ids, account], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     pending.sort_unstable();
-    Ok(pending)
+    // `claimed` is in claim order, not id order: find each message's run of segments.
+    for message in claimed.iter_mut() {
+        let start = pending.partition_point(|&(id, _)| id < message.id);
+        let end = pending.partition_point(|&(id, _)| id <= message.id);
+        message.pending = pending[start..end].iter().map(|&(_, idx)| idx).collect();
+    }
+    Ok(())
 }

@@ -106,6 +106,20 @@ impl Formats {
             .filter(move |p| learned.is_none() || Some(*p) == learned || p.submit == p.receipt)
     }
 
+    /// Whether, with no pair learned yet for `account`, a same-reading pair has explained
+    /// more matches than the cross reading `pair` has: then a match under `pair` is doubtful.
+    fn doubts(&self, account: &str, pair: ReadingPair) -> bool {
+        let Some(l) = self.accounts.get(account) else { return false };
+        let count = |p: ReadingPair| {
+            ReadingPair::DEFAULT_ORDER.iter().position(|q| *q == p).map_or(0, |i| l.counts[i])
+        };
+        l.learned.is_none()
+            && pair.submit != pair.receipt
+            && ReadingPair::DEFAULT_ORDER
+                .iter()
+                .any(|p| p.submit == p.receipt && count(*p) > count(pair))
+    }
+
     /// Counts a match on `account` under `pair`, persisting a newly learned pair. (If the
     /// transaction rolls back, memory is ahead of the disk until the next restart: harmless,
     /// the preference is only an ordering.)
@@ -179,7 +193,7 @@ pub(super) fn find_segment(
     receipt_id: &str,
 ) -> DbResult<Option<Found>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT k.message_id, k.idx FROM id_keys k
+        "SELECT k.message_id, k.idx, s.receipt_final FROM id_keys k
          JOIN segments s ON s.message_id = k.message_id AND s.idx = k.idx
          WHERE k.account = ?1 AND k.key = ?2 AND k.reading = ?3
          ORDER BY s.submitted_at DESC, k.message_id DESC LIMIT 1",
@@ -188,11 +202,18 @@ pub(super) fn find_segment(
         let Some(key) = read(receipt_id, pair.receipt) else { continue };
         let found = stmt
             .query_row(params![account, key.to_string(), reading_code(pair.submit)], |row| {
-                Ok(Found { message: row.get(0)?, segment: row.get(1)?, pair })
+                Ok((Found { message: row.get(0)?, segment: row.get(1)?, pair }, row.get(2)?))
             })
             .optional()?;
-        if found.is_some() {
-            return Ok(found);
+        match found {
+            // Before the account's pair is learned, a cross reading (hex↔decimal) that lands
+            // on a segment which already has its final receipt, on an account where same
+            // readings have matched more often, is most likely another message's id whose
+            // submit_sm_resp is not recorded yet (`43` read as hex is `67`, an older
+            // message). Holding the receipt lets that resp match it when it is recorded.
+            Some((_, true)) if formats.doubts(account, pair) => continue,
+            Some((found, _)) => return Ok(Some(found)),
+            None => {}
         }
     }
     Ok(None)

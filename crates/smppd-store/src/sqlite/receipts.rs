@@ -1,6 +1,6 @@
 //! Receipts: matched to acked segments on disk, or held until their submit is recorded.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
 use smpp_dlr::msgid::{candidates, read};
 
 use super::ids::{self, reading_code, Formats};
@@ -45,21 +45,27 @@ pub(super) fn apply_to_segment(
     segment: u32,
     r: &ReceiptIn,
 ) -> DbResult<ReceiptOutcome> {
-    let (already_final, sent_at): (bool, Option<i64>) = tx
+    // One statement in the usual case: the update only applies while no final receipt is
+    // recorded, so no row back means this one is a duplicate (counted below).
+    let sent_at: Option<Option<i64>> = tx
         .prepare_cached(
-            "UPDATE segments SET receipts = receipts + 1 WHERE message_id = ?1 AND idx = ?2
-             RETURNING receipt_final, coalesce(sent_at, submitted_at)",
+            "UPDATE segments SET receipts = receipts + 1, receipt_state = ?3, receipt_error = ?4,
+                receipt_final = ?5, receipt_delivered = ?6, receipt_at = CASE WHEN ?5 THEN ?7 END
+             WHERE message_id = ?1 AND idx = ?2 AND NOT receipt_final
+             RETURNING coalesce(sent_at, submitted_at)",
         )?
-        .query_row(params![message, segment], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    if already_final {
+        .query_row(
+            params![message, segment, r.state, r.error, r.is_final, r.delivered, r.at],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(sent_at) = sent_at else {
+        tx.prepare_cached(
+            "UPDATE segments SET receipts = receipts + 1 WHERE message_id = ?1 AND idx = ?2",
+        )?
+        .execute(params![message, segment])?;
         return Ok(ReceiptOutcome::Duplicate { message, segment });
-    }
-    tx.prepare_cached(
-        "UPDATE segments SET receipt_state = ?3, receipt_error = ?4, receipt_final = ?5,
-            receipt_delivered = ?6, receipt_at = CASE WHEN ?5 THEN ?7 END
-         WHERE message_id = ?1 AND idx = ?2",
-    )?
-    .execute(params![message, segment, r.state, r.error, r.is_final, r.delivered, r.at])?;
+    };
     let (status, latency_ms) = if r.is_final {
         let reason = undelivered_reason(r);
         let status = status::refresh(tx, message, r.at, Some(&reason))?;
@@ -170,4 +176,90 @@ fn take_held(tx: &Transaction<'_>, held_id: i64) -> DbResult<ReceiptIn> {
         ])?;
     }
     Ok(receipt)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Connection, TransactionBehavior};
+
+    use super::super::{accept, claim, schema, submits};
+    use super::*;
+    use crate::{MessageStatus, NewMessage, SubmitOutcome, SubmitResult};
+
+    const T0: i64 = 1_700_000_000_000;
+
+    fn message(to: &str) -> NewMessage {
+        NewMessage {
+            api_key: "k".into(),
+            idempotency_key: None,
+            client_ref: None,
+            to: to.into(),
+            from: "CARDCO".into(),
+            text: "t".into(),
+            class: "otp".into(),
+            carrier: "docomo".into(),
+            segments: 1,
+            billable: 1,
+            status: MessageStatus::Queued,
+            not_before: T0,
+            deadline: None,
+            dlr: true,
+            priority: 0,
+            reason: None,
+            created_at: T0,
+            batch_id: None,
+        }
+    }
+
+    fn receipt(id: &str) -> ReceiptIn {
+        ReceiptIn {
+            account: "a".into(),
+            smsc_id: id.into(),
+            state: "DELIVRD".into(),
+            is_final: true,
+            delivered: true,
+            error: None,
+            at: T0 + 100,
+        }
+    }
+
+    fn acked(message: MessageId, id: &str) -> SubmitResult {
+        SubmitResult {
+            message,
+            segment: 0,
+            account: "a".into(),
+            outcome: SubmitOutcome::Acked { smsc_id: id.into() },
+            at: T0 + 10,
+            sent_at: T0,
+        }
+    }
+
+    /// Decimal ids, nothing learned yet: the receipt for `43` arrives before its own
+    /// submit_sm_resp is recorded. Read as hex, `43` is `67`, an older message that already
+    /// has its receipt; the receipt must wait for `43`, not count as a duplicate of `67`.
+    #[test]
+    fn an_early_receipt_is_not_taken_by_a_cross_reading_of_an_older_id() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let mut formats = Formats::default();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        let ids: Vec<MessageId> =
+            accept::accept(&tx, &[message("+8190000001"), message("+8190000002")])
+                .unwrap()
+                .iter()
+                .map(|a| a.id)
+                .collect();
+        assert_eq!(claim::claim(&tx, "docomo", "a", T0, 10).unwrap().len(), 2);
+        submits::record(&tx, &mut formats, &[acked(ids[0], "67")], 5_000).unwrap();
+        let first = apply_all(&tx, &mut formats, &[receipt("67")]).unwrap();
+        assert!(matches!(first[0], ReceiptOutcome::Matched { message, .. } if message == ids[0]));
+
+        let early = apply_all(&tx, &mut formats, &[receipt("43")]).unwrap();
+        assert_eq!(early, vec![ReceiptOutcome::Held]);
+        let matched = submits::record(&tx, &mut formats, &[acked(ids[1], "43")], 5_000).unwrap();
+        assert!(
+            matches!(matched[..], [ReceiptOutcome::Matched { message, status: MessageStatus::Delivered, .. }] if message == ids[1]),
+            "{matched:?}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! Submit results: the ledger row of each segment, then its message's status.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
 use super::ids::{self, Formats};
 use super::{receipts, status, DbResult};
@@ -45,30 +45,33 @@ fn status_reason(status: u32, retry: bool) -> String {
 /// Records one result; `false` when it was ignored (no such segment, or the segment was not
 /// waiting for a result: a repeat).
 fn record_one(tx: &Transaction<'_>, r: &SubmitResult, retry_delay_ms: i64) -> DbResult<bool> {
-    let state: Option<SegmentState> = tx
-        .prepare_cached("SELECT state FROM segments WHERE message_id = ?1 AND idx = ?2")?
-        .query_row(params![r.message, r.segment], |row| row.get(0))
-        .optional()?;
-    // `unknown` is accepted too: a late submit_sm_resp resolves a timed-out segment.
-    if !matches!(state, Some(SegmentState::Submitting | SegmentState::Unknown)) {
-        return Ok(false);
-    }
+    // Each update only applies to a segment waiting for its result (`unknown` too: a late
+    // submit_sm_resp resolves a timed-out segment), so it is also the check: no row changed
+    // means a repeat or an unknown segment, ignored.
     let reason = match &r.outcome {
         SubmitOutcome::Acked { smsc_id } => {
-            mark_acked(tx, r, smsc_id)?;
+            if !mark_acked(tx, r, smsc_id)? {
+                return Ok(false);
+            }
             None
         }
         SubmitOutcome::Failed { status, retry: false } => {
-            mark(tx, r, SegmentState::Failed, Some(*status))?;
+            if !mark(tx, r, SegmentState::Failed, Some(*status))? {
+                return Ok(false);
+            }
             Some(status_reason(*status, false))
         }
         SubmitOutcome::Failed { status, retry: true } => {
-            mark(tx, r, SegmentState::Queued, Some(*status))?;
+            if !mark(tx, r, SegmentState::Queued, Some(*status))? {
+                return Ok(false);
+            }
             postpone(tx, r, retry_delay_ms)?;
             Some(status_reason(*status, true))
         }
         SubmitOutcome::Unknown => {
-            mark(tx, r, SegmentState::Unknown, None)?;
+            if !mark(tx, r, SegmentState::Unknown, None)? {
+                return Ok(false);
+            }
             Some("no submit_sm_resp (timeout or connection lost): it may have been sent".into())
         }
     };
@@ -76,28 +79,36 @@ fn record_one(tx: &Transaction<'_>, r: &SubmitResult, retry_delay_ms: i64) -> Db
     Ok(true)
 }
 
-fn mark_acked(tx: &Transaction<'_>, r: &SubmitResult, smsc_id: &str) -> DbResult<()> {
-    tx.prepare_cached(
-        "UPDATE segments SET state = 'acked', account = ?3, smsc_id = ?4, submit_status = NULL,
-            sent_at = ?5, submitted_at = ?6
-         WHERE message_id = ?1 AND idx = ?2",
-    )?
-    .execute(params![r.message, r.segment, r.account, smsc_id, r.sent_at, r.at])?;
-    ids::index_segment(tx, &r.account, smsc_id, r.message, r.segment)
+/// Marks the segment acked and indexes its id; `false` if it was not waiting for a result.
+fn mark_acked(tx: &Transaction<'_>, r: &SubmitResult, smsc_id: &str) -> DbResult<bool> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE segments SET state = 'acked', account = ?3, smsc_id = ?4, submit_status = NULL,
+                sent_at = ?5, submitted_at = ?6
+             WHERE message_id = ?1 AND idx = ?2 AND state IN ('submitting', 'unknown')",
+        )?
+        .execute(params![r.message, r.segment, r.account, smsc_id, r.sent_at, r.at])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    ids::index_segment(tx, &r.account, smsc_id, r.message, r.segment)?;
+    Ok(true)
 }
 
+/// Moves the segment to `state`; `false` if it was not waiting for a result.
 fn mark(
     tx: &Transaction<'_>,
     r: &SubmitResult,
     state: SegmentState,
     submit_status: Option<u32>,
-) -> DbResult<()> {
-    tx.prepare_cached(
-        "UPDATE segments SET state = ?3, account = ?4, submit_status = ?5, sent_at = ?6
-         WHERE message_id = ?1 AND idx = ?2",
-    )?
-    .execute(params![r.message, r.segment, state, r.account, submit_status, r.sent_at])?;
-    Ok(())
+) -> DbResult<bool> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE segments SET state = ?3, account = ?4, submit_status = ?5, sent_at = ?6
+             WHERE message_id = ?1 AND idx = ?2 AND state IN ('submitting', 'unknown')",
+        )?
+        .execute(params![r.message, r.segment, state, r.account, submit_status, r.sent_at])?;
+    Ok(changed > 0)
 }
 
 /// A retryable failure: the message is not claimed again before `at + retry_delay_ms`.
