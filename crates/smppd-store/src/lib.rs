@@ -94,6 +94,14 @@ pub trait Store: Send + Sync + 'static {
     /// order.
     fn apply_receipts(&self, receipts: &[ReceiptIn]) -> Result<Vec<ReceiptOutcome>>;
 
+    /// Looks once more at receipts held (matched nothing) since `cutoff` or earlier, up to
+    /// `limit` of them. An account whose SMSC writes receipt ids in another base than its
+    /// submit_sm_resp ids (hex↔decimal) is only recognised here: a receipt is not matched by
+    /// a cross reading until it has waited, because an early receipt (before its own resp is
+    /// recorded) could meet another message's id that way. Returns the outcomes of the
+    /// receipts it matched. Call it periodically with `cutoff` well past the response timeout.
+    fn sweep_held_receipts(&self, cutoff: Millis, limit: usize) -> Result<Vec<ReceiptOutcome>>;
+
     /// Stores MOs, linking each to the last message sent to its `from` from its `to` within
     /// `reply_window_ms`, and queues an `mo` webhook for each.
     fn record_mos(&self, mos: &[MoIn], reply_window_ms: i64) -> Result<Vec<MoRecorded>>;

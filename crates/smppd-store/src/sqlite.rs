@@ -51,6 +51,11 @@ pub struct SqliteOptions {
     pub cache_size_kib: u32,
     /// How long a statement waits for a lock held by another process before failing.
     pub busy_timeout: Duration,
+    /// Whether status changes and MOs are written to the webhook outbox (default `true`).
+    /// A daemon with no webhook URL turns this off, so rows nobody will deliver do not pile
+    /// up or cost a write per event. MOs are still stored in `mos` either way; events from
+    /// while it was off are not replayed when it is turned on.
+    pub webhooks: bool,
 }
 
 impl SqliteOptions {
@@ -61,6 +66,7 @@ impl SqliteOptions {
             synchronous_full: true,
             cache_size_kib: 64 * 1024,
             busy_timeout: Duration::from_secs(5),
+            webhooks: true,
         }
     }
 }
@@ -89,7 +95,7 @@ struct Writer {
 ///   prunes them yet (bounded by disk only).
 /// - `id_formats`: the reading pair learned per account (see below).
 /// - `mos`: received MOs with the message they answer.
-/// - `webhooks`: the transactional outbox.
+/// - `webhooks`: the transactional outbox (not written when [`SqliteOptions::webhooks`] is off).
 /// - `depth`: message counts per (status, class, carrier), kept by triggers on `messages`, so
 ///   [`Store::depth`] and [`Store::backlog`] cost a few rows however many messages wait.
 /// - `lists`: the suppression and opt-out lists, keyed by (number, list) so one seek answers
@@ -124,13 +130,20 @@ struct Writer {
 ///
 /// # Receipts
 ///
-/// A receipt id is read per [`smpp_dlr::msgid::ReadingPair`]: the pair learned for the
-/// account first, then [`smpp_dlr::msgid::ReadingPair::DEFAULT_ORDER`]. The first pair with
-/// any acked segment of the same account wins; among several (ids reused by the SMSC), the
-/// most recently submitted. A pair is learned once it explained two matches and more than any
-/// other; it is kept in `id_formats`, so a restart does not fall back to the ambiguous default
-/// order. Segments whose submit went `unknown` have no id and cannot be matched by a receipt;
-/// a late submit_sm_resp recorded for them (`Acked` on an `unknown` segment) makes them
+/// A receipt id is read per [`smpp_dlr::msgid::ReadingPair`]. Until an account's pair is
+/// learned, only same-reading pairs are tried (exact text, then the same number in decimal
+/// or hex: case and leading zeros are forgiven); a receipt they do not explain is held. A
+/// cross reading (hex resp id, decimal receipt id, or the reverse) is only considered by
+/// [`Store::sweep_held_receipts`], for receipts that have waited past the grace period: an
+/// early receipt (before its own submit_sm_resp is recorded) read across bases can name
+/// another message (`29` read as hex is `41`), and would resolve the wrong one. A pair is
+/// learned once it explained two matches and more than any other (ids that read the same
+/// in both bases, `0`–`9`, teach nothing); it is kept in `id_formats`, so a restart does
+/// not start over. Once a cross pair is learned it is the only one tried for ids it can
+/// read, and every held receipt of the account is tried under it. Among several segments
+/// with the same key (ids reused by the SMSC), the most recently submitted wins. Segments
+/// whose submit went `unknown` have no id and cannot be matched by a receipt; a late
+/// submit_sm_resp recorded for them (`Acked` on an `unknown` segment) makes them
 /// matchable. Any receipt for a segment that already has a final one is a
 /// [`ReceiptOutcome::Duplicate`] (counted in `segments.receipts`, no other change).
 ///
@@ -171,6 +184,15 @@ impl SqliteStore {
         let op = "open";
         let mut conn = connect(&options).map_err(|e| StoreError::new(op, e))?;
         schema::migrate(&mut conn).map_err(|e| StoreError::new(op, e))?;
+        if !options.webhooks {
+            // A TEMP trigger lives on this connection only: the file keeps no trace of the
+            // setting, and every write path that queues a webhook skips the row the same way.
+            conn.execute_batch(
+                "CREATE TEMP TRIGGER no_webhooks BEFORE INSERT ON main.webhooks
+                 BEGIN SELECT RAISE(IGNORE); END;",
+            )
+            .map_err(|e| StoreError::new(op, e))?;
+        }
         let formats = ids::Formats::load(&conn).map_err(|e| StoreError::new(op, e))?;
         let reader = connect(&options)
             .and_then(|r| r.pragma_update(None, "query_only", true).map(|()| r))
@@ -265,6 +287,10 @@ impl Store for SqliteStore {
 
     fn apply_receipts(&self, receipts: &[ReceiptIn]) -> Result<Vec<ReceiptOutcome>> {
         self.write("apply_receipts", |tx, formats| receipts::apply_all(tx, formats, receipts))
+    }
+
+    fn sweep_held_receipts(&self, cutoff: Millis, limit: usize) -> Result<Vec<ReceiptOutcome>> {
+        self.write("sweep_held_receipts", |tx, formats| receipts::sweep(tx, formats, cutoff, limit))
     }
 
     fn record_mos(&self, mos: &[MoIn], reply_window_ms: i64) -> Result<Vec<MoRecorded>> {

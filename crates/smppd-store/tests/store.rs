@@ -292,6 +292,7 @@ fn receipts_match_by_normalised_id_per_account() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let hex = accept_one(&store, message("+8111"));
+    let hex2 = accept_one(&store, message("+8114"));
     let uuid = accept_one(&store, message("+8112"));
     let upper = accept_one(&store, message("+8113"));
     claim(&store, T0);
@@ -300,6 +301,7 @@ fn receipts_match_by_normalised_id_per_account() {
         .record_submits(
             &[
                 acked(hex, 0, "38601fa", T0),
+                acked(hex2, 0, "18d0e03a", T0),
                 acked(uuid, 0, uuid_id, T0),
                 acked(upper, 0, "ABCDEF", T0),
             ],
@@ -307,22 +309,33 @@ fn receipts_match_by_normalised_id_per_account() {
         )
         .unwrap();
 
-    // The submit_sm_resp said hex 38601fa; the receipt text says decimal 0059113978.
+    // The submit_sm_resp said hex 38601fa; the receipt text says decimal 0059113978. Until
+    // this account's format is learned, only a receipt that has waited may be read across
+    // bases, and it takes two to learn.
+    assert_eq!(apply(&store, receipt("0059113978", "DELIVRD", T0 + 3000)), ReceiptOutcome::Held);
+    assert_eq!(store.sweep_held_receipts(T0 + 3000, 100).unwrap(), []);
+    assert_eq!(apply(&store, receipt("0416342074", "DELIVRD", T0 + 3100)), ReceiptOutcome::Held);
+    assert_eq!(store.sweep_held_receipts(T0 + 3099, 100).unwrap(), [], "not waited long enough");
+    let swept = store.sweep_held_receipts(T0 + 3100, 100).unwrap();
     assert_eq!(
-        apply(&store, receipt("0059113978", "DELIVRD", T0 + 3000)),
+        swept[0],
         ReceiptOutcome::Matched {
             message: hex,
             segment: 0,
             status: MessageStatus::Delivered,
             latency_ms: Some(3020)
-        }
+        },
+        "the first receipt, checked once already, is applied when the format is learned"
     );
+    assert!(matches!(swept[1], ReceiptOutcome::Matched { message, .. } if message == hex2));
+    assert_eq!(swept.len(), 2);
     let view = store.message(hex).unwrap().unwrap();
     assert_eq!(view.segment_details[0].receipt_state.as_deref(), Some("DELIVRD"));
     assert_eq!(view.segment_details[0].receipt_at, Some(T0 + 3000));
     assert_eq!(
         apply(&store, receipt("0059113978", "DELIVRD", T0 + 4000)),
-        ReceiptOutcome::Duplicate { message: hex, segment: 0 }
+        ReceiptOutcome::Duplicate { message: hex, segment: 0 },
+        "learned: read across bases at once"
     );
 
     let other_account = receipt_on("docomo-2", &uuid_id.to_uppercase(), "DELIVRD", T0);
@@ -409,12 +422,14 @@ fn the_learned_id_format_outlives_a_restart() {
         store
             .record_submits(&[acked(a, 0, "38601fa", T0), acked(b, 0, "18d0e03a", T0)], MINUTE)
             .unwrap();
-        store
+        let outcomes = store
             .apply_receipts(&[
                 receipt("0059113978", "DELIVRD", T0),
                 receipt("0416342074", "DELIVRD", T0),
             ])
             .unwrap();
+        assert_eq!(outcomes, [ReceiptOutcome::Held, ReceiptOutcome::Held]);
+        assert_eq!(store.sweep_held_receipts(T0, 100).unwrap().len(), 2, "learned and matched");
     }
     let store = open(dir.path());
     let hex_ten = accept_one(&store, message("+8133"));
@@ -443,7 +458,7 @@ fn an_early_receipt_is_held_on_disk_and_matched_when_the_ack_is_recorded() {
     };
     let store = open(dir.path());
     // The crash left it submitting; recover must not be needed for the receipt itself.
-    let outcomes = ack(&store, id, "38601FA", T0 + 40);
+    let outcomes = ack(&store, id, "59113978", T0 + 40);
     assert_eq!(
         outcomes,
         [ReceiptOutcome::Matched {
@@ -458,7 +473,7 @@ fn an_early_receipt_is_held_on_disk_and_matched_when_the_ack_is_recorded() {
     // The held receipt was consumed: another ack under the same id finds nothing.
     let other = accept_one(&store, message("+8142"));
     claim(&store, T0);
-    assert!(ack(&store, other, "38601fa", T0 + 60).is_empty());
+    assert!(ack(&store, other, "59113978", T0 + 60).is_empty());
     assert_eq!(status(&store, other), MessageStatus::Submitted);
 }
 
@@ -617,6 +632,39 @@ fn an_mo_answers_the_last_message_sent_to_its_sender_within_the_window() {
 }
 
 #[test]
+fn with_webhooks_off_nothing_enters_the_outbox_but_events_still_happen() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SqliteOptions { webhooks: false, ..SqliteOptions::new(dir.path().join("smppd.db")) };
+    let store = SqliteStore::open(opts).expect("open store");
+    let sent = accept_one(&store, message("+8191"));
+    claim(&store, T0);
+    ack(&store, sent, "off1", T0 + 1);
+    let outcome = apply(&store, receipt("off1", "DELIVRD", T0 + 2));
+    assert!(matches!(outcome, ReceiptOutcome::Matched { message, .. } if message == sent));
+    assert_eq!(status(&store, sent), MessageStatus::Delivered);
+    let mo = MoIn {
+        account: ACCOUNT.into(),
+        carrier: "docomo".into(),
+        from: "+8191".into(),
+        to: "CARDCO".into(),
+        text: "hello".into(),
+        at: T0 + 3,
+        opt_out: false,
+        reply: None,
+    };
+    let recorded = store.record_mos(&[mo], 10 * MINUTE).unwrap();
+    assert_eq!(recorded[0].in_reply_to, Some(sent), "the MO is stored and linked");
+    assert!(webhooks(&store).is_empty(), "no outbox rows when webhooks are off");
+    drop(store);
+
+    let store = open(dir.path());
+    let loud = accept_one(&store, message("+8192"));
+    claim(&store, T0);
+    ack(&store, loud, "on1", T0 + 4);
+    assert_eq!(status_webhooks_for(&store, loud), ["submitted"], "the setting is per open");
+}
+
+#[test]
 fn status_changes_queue_webhooks_in_the_outbox() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
@@ -746,13 +794,16 @@ fn two_hundred_thousand_messages_flow_through() {
     }
     rate("record_submits", started);
 
+    // Receipts name the id in decimal, as the hex/decimal carriers do. The first two teach
+    // the store that (held, then read across bases by the sweep); the rest match at once.
+    let receipt_for =
+        |id: MessageId| receipt(&format!("{:010}", 0x1000_0000 + id), "DELIVRD", T0 + 20);
+    let first: Vec<_> = claimed[..2].iter().map(|&id| receipt_for(id)).collect();
+    assert_eq!(store.apply_receipts(&first).unwrap(), [ReceiptOutcome::Held, ReceiptOutcome::Held]);
+    assert_eq!(store.sweep_held_receipts(T0 + 20, 10).unwrap().len(), 2);
     let started = std::time::Instant::now();
-    for ids in claimed.chunks(batch) {
-        // Receipts name the id in decimal, as the hex/decimal carriers do.
-        let receipts: Vec<_> = ids
-            .iter()
-            .map(|&id| receipt(&format!("{:010}", 0x1000_0000 + id), "DELIVRD", T0 + 20))
-            .collect();
+    for ids in claimed[2..].chunks(batch) {
+        let receipts: Vec<_> = ids.iter().map(|&id| receipt_for(id)).collect();
         let outcomes = store.apply_receipts(&receipts).unwrap();
         assert!(outcomes.iter().all(|o| matches!(
             o,

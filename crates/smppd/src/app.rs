@@ -326,9 +326,29 @@ fn mo_writer(store: &Arc<dyn Store>, window_hours: u64) -> GroupCommit<MoIn, MoR
     GroupCommit::spawn(256, 5_000, move |m| store.record_mos(m, window))
 }
 
-/// Once a second: expire messages past their deadline, refresh gauges and the backlog.
+/// How long a receipt that matched nothing waits before a cross reading of its id
+/// (hex↔decimal) is considered: well past any response timeout, so its own submit_sm_resp
+/// would have been recorded by then. At least a minute.
+fn held_receipt_grace_ms(config: &Config) -> i64 {
+    let slowest = config
+        .carriers
+        .values()
+        .flat_map(|c| &c.accounts)
+        .map(|a| a.response_timeout_secs.0)
+        .max()
+        .unwrap_or(0);
+    let secs = slowest.saturating_mul(2).max(60);
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// Held receipts looked at per sweep (one a second): bounds the write transaction.
+const SWEEP_BATCH: usize = 1000;
+
+/// Once a second: expire messages past their deadline, sweep held receipts, refresh gauges
+/// and the backlog.
 async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     let mut seen: HashMap<(String, String), (u64, u64)> = HashMap::new();
+    let grace = held_receipt_grace_ms(&app.config);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -346,6 +366,13 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             }
             let now = reload.now();
             store.expire(now)?;
+            let swept = store.sweep_held_receipts(now.saturating_sub(grace), SWEEP_BATCH)?;
+            if !swept.is_empty() {
+                tracing::info!(
+                    receipts = swept.len(),
+                    "held receipts matched once the SMSC's id format was learned"
+                );
+            }
             Ok::<_, smppd_store::StoreError>((store.depth()?, store.backlog()?))
         })
         .await;

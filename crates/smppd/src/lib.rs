@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn smppd_store::Store>> {
     let mut opts = smppd_store::SqliteOptions::new(&config.database.path);
     opts.synchronous_full = config.database.synchronous;
+    opts.webhooks = config.webhook.is_some();
     let store = smppd_store::SqliteStore::open(opts)
         .map_err(|e| anyhow::anyhow!("database.path {}: {e}", config.database.path.display()))?;
     Ok(Arc::new(store))

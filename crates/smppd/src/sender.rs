@@ -85,10 +85,12 @@ impl Sender {
 
     async fn claim(&self) -> Vec<Claimed> {
         // Claim only what can be in flight now, so a crash leaves little `submitting`.
-        let room = self.in_flight.available_permits();
+        let mut room = self.in_flight.available_permits();
         if room == 0 {
-            let _ = self.in_flight.acquire().await;
-            return Vec::new();
+            // Wait for a slot, then claim at once: returning empty here would send the loop
+            // into its idle sleep while the queue is full, capping throughput.
+            drop(self.in_flight.acquire().await);
+            room = self.in_flight.available_permits().max(1);
         }
         let (store, carrier, account) =
             (self.app.store.clone(), self.carrier.clone(), self.account.clone());

@@ -214,3 +214,50 @@ async fn a_receipt_72_hours_late_and_after_a_restart_still_resolves_its_message(
     d.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hex_resp_ids_with_decimal_receipt_text_are_learned_after_the_grace_period() {
+    let mut cfg = sim_config(&["au"]);
+    let carrier = &mut cfg.carriers[0];
+    carrier.message_id_format = smpp_sim::MessageIdFormat::Hex;
+    carrier.receipt_id_format = Some(smpp_sim::MessageIdFormat::Padded);
+    carrier.message_id_start = 0x38601fa;
+    carrier.receipts.tlv_receipted_message_id = false;
+    let sim = start_sim(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::sync::Arc::new(smppd::clock::ManualClock::new(smppd::clock::now_ms()));
+    let toml = daemon_toml(&sim, &dir.path().join("db"), "");
+    let d = start_daemon_with_clock(&toml, clock.clone()).await;
+    let (_, reply) = post(&d, "/v1/messages:batch", batch(3, "otp", 60_000_000)).await;
+    let held = || async {
+        let (_, m) = request(d.addr(), "GET", "/metrics", None, &[], "").await;
+        let held: f64 = m
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .filter(|l| l.starts_with("smppd_receipts_total") && l.contains("outcome=\"held\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        held >= 3.0
+    };
+    within(T, async {
+        while !held().await {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    for id in ids(&reply) {
+        let (_, v) = get(&d, &format!("/v1/messages/{id}")).await;
+        assert_eq!(v["status"], "submitted", "not read across bases before the grace: {v}");
+    }
+    // Default response timeout 30 s: the grace is one minute.
+    clock.advance(61_000);
+    for v in statuses(&d, &ids(&reply)).await {
+        assert!(matches!(v["status"].as_str(), Some("delivered" | "undeliverable")), "{v}");
+        let sent = sim.messages(None, &handset(&v));
+        assert_eq!(sent.len(), 1, "{v}");
+        assert_eq!(v["segment_details"][0]["message_id"], sent[0].message_ids[0], "{v}");
+    }
+    d.shutdown().await;
+    sim.shutdown().await;
+}

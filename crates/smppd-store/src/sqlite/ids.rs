@@ -94,41 +94,45 @@ impl Formats {
         Ok(formats)
     }
 
-    /// The pairs to try for `account`, best first. Once a pair is learned, the other
-    /// cross readings (hex↔decimal) are no longer tried: with decimal ids, a receipt that
-    /// arrives before its own submit_sm_resp (`14`) would otherwise meet another message's
-    /// id under a cross reading (hex `14` is decimal `20`) and resolve the wrong message.
-    /// Same-reading pairs stay: they only forgive case and leading zeros.
-    pub(super) fn pairs(&self, account: &str) -> impl Iterator<Item = ReadingPair> {
-        let learned = self.accounts.get(account).and_then(|l| l.learned);
-        ordered(learned)
-            .into_iter()
-            .filter(move |p| learned.is_none() || Some(*p) == learned || p.submit == p.receipt)
+    /// The pairs to try for `account`, best first. Cross readings (hex↔decimal) are only
+    /// tried once one is learned, and then alone for the ids it can read (`readable`): with
+    /// decimal ids, a receipt that arrives before its own submit_sm_resp (`29`) would
+    /// otherwise meet another message's id under a cross reading (hex `29` is decimal `41`)
+    /// and resolve the wrong message. Same readings only forgive case and leading zeros, so
+    /// they are tried together. Before anything is learned, a receipt that only a cross
+    /// reading explains waits in `held_receipts` for [`super::receipts::sweep`].
+    pub(super) fn pairs(
+        &self,
+        account: &str,
+        readable: impl Fn(ReadingPair) -> bool,
+    ) -> impl Iterator<Item = ReadingPair> {
+        let learned = self.learned(account);
+        let cross = learned.filter(|l| !is_same(*l) && readable(*l));
+        ordered(learned).into_iter().filter(move |p| match cross {
+            Some(l) => *p == l,
+            None => is_same(*p),
+        })
     }
 
-    /// Whether, with no pair learned yet for `account`, a same-reading pair has explained
-    /// more matches than the cross reading `pair` has: then a match under `pair` is doubtful.
-    fn doubts(&self, account: &str, pair: ReadingPair) -> bool {
-        let Some(l) = self.accounts.get(account) else { return false };
-        let count = |p: ReadingPair| {
-            ReadingPair::DEFAULT_ORDER.iter().position(|q| *q == p).map_or(0, |i| l.counts[i])
-        };
-        l.learned.is_none()
-            && pair.submit != pair.receipt
-            && ReadingPair::DEFAULT_ORDER
-                .iter()
-                .any(|p| p.submit == p.receipt && count(*p) > count(pair))
+    /// The pair learned for `account`, if any.
+    pub(super) fn learned(&self, account: &str) -> Option<ReadingPair> {
+        self.accounts.get(account).and_then(|l| l.learned)
     }
 
-    /// Counts a match on `account` under `pair`, persisting a newly learned pair. (If the
-    /// transaction rolls back, memory is ahead of the disk until the next restart: harmless,
-    /// the preference is only an ordering.)
+    /// Counts a match of `id` on `account` under `pair`, persisting a newly learned pair,
+    /// which it returns. An id that reads the same in decimal and hex (`0`–`9`) says nothing
+    /// about the format and is not counted. (If the transaction rolls back, memory is ahead
+    /// of the disk until the next restart: harmless, the preference is only an ordering.)
     pub(super) fn observe(
         &mut self,
         tx: &Transaction<'_>,
         account: &str,
         pair: ReadingPair,
-    ) -> DbResult<()> {
+        id: &str,
+    ) -> DbResult<Option<ReadingPair>> {
+        if reads_alike(id) {
+            return Ok(None);
+        }
         // Look up before inserting: no String allocation per receipt.
         if !self.accounts.contains_key(account) {
             self.accounts.insert(account.to_owned(), Learner::default());
@@ -148,8 +152,19 @@ impl Formats {
                 reading_code(learned.receipt)
             ])?;
         }
-        Ok(())
+        Ok(newly_learned)
     }
+}
+
+/// Whether the pair reads the receipt id the way it reads the submit id.
+fn is_same(pair: ReadingPair) -> bool {
+    pair.submit == pair.receipt
+}
+
+/// Whether `id` means the same number in decimal and in hex.
+fn reads_alike(id: &str) -> bool {
+    let decimal = read(id, Reading::Decimal);
+    decimal.is_some() && decimal == read(id, Reading::Hex)
 }
 
 /// Makes an acked segment findable by every reading of its SMSC id.
@@ -192,28 +207,41 @@ pub(super) fn find_segment(
     account: &str,
     receipt_id: &str,
 ) -> DbResult<Option<Found>> {
+    let pairs = formats.pairs(account, |p| read(receipt_id, p.receipt).is_some());
+    find_under(tx, pairs, account, receipt_id)
+}
+
+/// The acked segment that a cross reading (hex↔decimal) of `receipt_id` names, if any.
+pub(super) fn find_cross(
+    tx: &Transaction<'_>,
+    account: &str,
+    receipt_id: &str,
+) -> DbResult<Option<Found>> {
+    let cross = ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| !is_same(*p));
+    find_under(tx, cross, account, receipt_id)
+}
+
+fn find_under(
+    tx: &Transaction<'_>,
+    pairs: impl Iterator<Item = ReadingPair>,
+    account: &str,
+    receipt_id: &str,
+) -> DbResult<Option<Found>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT k.message_id, k.idx, s.receipt_final FROM id_keys k
+        "SELECT k.message_id, k.idx FROM id_keys k
          JOIN segments s ON s.message_id = k.message_id AND s.idx = k.idx
          WHERE k.account = ?1 AND k.key = ?2 AND k.reading = ?3
          ORDER BY s.submitted_at DESC, k.message_id DESC LIMIT 1",
     )?;
-    for pair in formats.pairs(account) {
+    for pair in pairs {
         let Some(key) = read(receipt_id, pair.receipt) else { continue };
         let found = stmt
             .query_row(params![account, key.to_string(), reading_code(pair.submit)], |row| {
-                Ok((Found { message: row.get(0)?, segment: row.get(1)?, pair }, row.get(2)?))
+                Ok(Found { message: row.get(0)?, segment: row.get(1)?, pair })
             })
             .optional()?;
-        match found {
-            // Before the account's pair is learned, a cross reading (hex↔decimal) that lands
-            // on a segment which already has its final receipt, on an account where same
-            // readings have matched more often, is most likely another message's id whose
-            // submit_sm_resp is not recorded yet (`43` read as hex is `67`, an older
-            // message). Holding the receipt lets that resp match it when it is recorded.
-            Some((_, true)) if formats.doubts(account, pair) => continue,
-            Some((found, _)) => return Ok(Some(found)),
-            None => {}
+        if found.is_some() {
+            return Ok(found);
         }
     }
     Ok(None)
@@ -241,5 +269,32 @@ mod tests {
         assert_eq!(learner.observe(HEX_DEC), None);
         assert_eq!(learner.observe(HEX_DEC), Some(HEX_DEC));
         assert_eq!(learner.observe(HEX_DEC), None, "already learned: nothing new to persist");
+    }
+
+    fn pairs_for(learned: Option<ReadingPair>) -> Vec<ReadingPair> {
+        let mut formats = Formats::default();
+        let learner = Learner { learned, ..Learner::default() };
+        formats.accounts.insert("a".into(), learner);
+        formats.pairs("a", |_| true).collect()
+    }
+
+    #[test]
+    fn cross_readings_are_tried_only_once_learned_and_then_alone() {
+        let same: Vec<_> = ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| is_same(*p)).collect();
+        assert_eq!(pairs_for(None), same);
+        let dec = ReadingPair::new(Reading::Decimal, Reading::Decimal);
+        assert_eq!(pairs_for(Some(dec))[0], dec);
+        assert_eq!(pairs_for(Some(dec)).len(), same.len());
+        assert_eq!(pairs_for(Some(HEX_DEC)), [HEX_DEC]);
+        let mut formats = Formats::default();
+        formats.accounts.insert("a".into(), Learner { learned: Some(HEX_DEC), counts: [0; 5] });
+        let unreadable: Vec<_> = formats.pairs("a", |_| false).collect();
+        assert_eq!(unreadable, same, "an id the learned pair cannot read is matched as text");
+    }
+
+    #[test]
+    fn single_digit_ids_teach_nothing() {
+        assert!(reads_alike("7") && reads_alike("007"));
+        assert!(!reads_alike("10") && !reads_alike("1a") && !reads_alike("abc-1"));
     }
 }

@@ -20,7 +20,7 @@ pub(super) fn apply_all(
 fn apply(tx: &Transaction<'_>, formats: &mut Formats, r: &ReceiptIn) -> DbResult<ReceiptOutcome> {
     match ids::find_segment(tx, formats, &r.account, &r.smsc_id)? {
         Some(found) => {
-            formats.observe(tx, &r.account, found.pair)?;
+            formats.observe(tx, &r.account, found.pair, &r.smsc_id)?;
             apply_to_segment(tx, found.message, found.segment, r)
         }
         None => {
@@ -121,7 +121,7 @@ pub(super) fn match_held(
     message: MessageId,
     segment: u32,
 ) -> DbResult<Vec<ReceiptOutcome>> {
-    for pair in formats.pairs(account) {
+    for pair in formats.pairs(account, |p| read(smsc_id, p.submit).is_some()) {
         let Some(key) = read(smsc_id, pair.submit) else { continue };
         let held: Vec<i64> = tx
             .prepare_cached(
@@ -135,7 +135,7 @@ pub(super) fn match_held(
         if held.is_empty() {
             continue;
         }
-        formats.observe(tx, account, pair)?;
+        formats.observe(tx, account, pair, smsc_id)?;
         let mut outcomes = Vec::with_capacity(held.len());
         for held_id in held {
             let receipt = take_held(tx, held_id)?;
@@ -144,6 +144,65 @@ pub(super) fn match_held(
         return Ok(outcomes);
     }
     Ok(Vec::new())
+}
+
+/// Looks again at receipts held since `cutoff` or earlier, once each: on an account whose
+/// id format is not learned yet, one that a cross reading (hex↔decimal) explains is
+/// evidence for that reading. By then an early receipt's own submit_sm_resp would have been
+/// recorded, so the evidence is not an early receipt meeting another message's id. Once a
+/// cross reading is learned, every receipt held on the account is tried under it.
+pub(super) fn sweep(
+    tx: &Transaction<'_>,
+    formats: &mut Formats,
+    cutoff: i64,
+    limit: usize,
+) -> DbResult<Vec<ReceiptOutcome>> {
+    let due: Vec<(i64, String, String)> = tx
+        .prepare_cached(
+            "UPDATE held_receipts SET checked = 1
+             WHERE id IN (SELECT id FROM held_receipts WHERE NOT checked AND at <= ?1
+                          ORDER BY id LIMIT ?2)
+             RETURNING id, account, smsc_id",
+        )?
+        .query_map(params![cutoff, limit as i64], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut learned_on = Vec::new();
+    for (_, account, smsc_id) in due {
+        if formats.learned(&account).is_some() {
+            continue;
+        }
+        let Some(found) = ids::find_cross(tx, &account, &smsc_id)? else { continue };
+        if formats.observe(tx, &account, found.pair, &smsc_id)?.is_some() {
+            learned_on.push(account);
+        }
+    }
+    let mut outcomes = Vec::new();
+    for account in learned_on {
+        outcomes.extend(apply_held_on(tx, formats, &account)?);
+    }
+    Ok(outcomes)
+}
+
+/// Applies every receipt held on `account` that its pairs now explain.
+fn apply_held_on(
+    tx: &Transaction<'_>,
+    formats: &Formats,
+    account: &str,
+) -> DbResult<Vec<ReceiptOutcome>> {
+    let held: Vec<(i64, String)> = tx
+        .prepare_cached("SELECT id, smsc_id FROM held_receipts WHERE account = ?1 ORDER BY id")?
+        .query_map([account], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut outcomes = Vec::new();
+    for (held_id, smsc_id) in held {
+        if let Some(found) = ids::find_segment(tx, formats, account, &smsc_id)? {
+            let receipt = take_held(tx, held_id)?;
+            outcomes.push(apply_to_segment(tx, found.message, found.segment, &receipt)?);
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Removes held receipt `held_id` and its keys, returning it.
@@ -232,6 +291,36 @@ mod tests {
             at: T0 + 10,
             sent_at: T0,
         }
+    }
+
+    /// Decimal ids, nothing learned yet: the receipt for `29` arrives before its own
+    /// submit_sm_resp is recorded while `41` (hex `29`) waits for its receipt. It must not
+    /// resolve `41`; it waits for `29`, and a later sweep does not read it across either.
+    #[test]
+    fn an_early_receipt_waits_for_its_own_id_not_a_cross_reading() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let mut formats = Formats::default();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        let ids: Vec<MessageId> =
+            accept::accept(&tx, &[message("+8190000001"), message("+8190000002")])
+                .unwrap()
+                .iter()
+                .map(|a| a.id)
+                .collect();
+        assert_eq!(claim::claim(&tx, "docomo", "a", T0, 10).unwrap().len(), 2);
+        submits::record(&tx, &mut formats, &[acked(ids[0], "41")], 5_000).unwrap();
+        assert_eq!(apply_all(&tx, &mut formats, &[receipt("29")]).unwrap(), [ReceiptOutcome::Held]);
+        let matched = submits::record(&tx, &mut formats, &[acked(ids[1], "29")], 5_000).unwrap();
+        assert!(
+            matches!(matched[..], [ReceiptOutcome::Matched { message, .. }] if message == ids[1])
+        );
+        assert_eq!(apply_all(&tx, &mut formats, &[receipt("65")]).unwrap(), [ReceiptOutcome::Held]);
+        assert_eq!(sweep(&tx, &mut formats, T0 + 100, 10).unwrap(), [], "one hint teaches nothing");
+        assert!(matches!(
+            apply_all(&tx, &mut formats, &[receipt("41")]).unwrap()[..],
+            [ReceiptOutcome::Matched { message, .. }] if message == ids[0]
+        ));
     }
 
     /// Decimal ids, nothing learned yet: the receipt for `43` arrives before its own

@@ -6,7 +6,7 @@ use super::DbResult;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
 /// migration never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER];
+const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER, HELD_SWEEP];
 
 /// Brings the database to the latest version, each migration in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
@@ -301,3 +301,9 @@ mod tests {
         assert!(p.contains("webhooks_due") && !p.contains("TEMP B-TREE"), "{p}");
     }
 }
+
+/// Held receipts are looked at again once, after a grace period (`receipts::sweep`).
+const HELD_SWEEP: &str = r#"
+ALTER TABLE held_receipts ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX held_unchecked ON held_receipts (at) WHERE NOT checked;
+"#;

@@ -165,7 +165,20 @@ pub async fn wait_status(
         if done(v["status"].as_str().unwrap_or("")) {
             return v;
         }
-        assert!(start.elapsed() < limit, "message {id} still {} after {limit:?}: {v}", v["status"]);
+        if start.elapsed() >= limit {
+            let (_, metrics) = get(d, "/metrics").await;
+            let receipts: Vec<&str> = metrics
+                .as_str()
+                .unwrap_or("")
+                .lines()
+                .filter(|l| l.starts_with("smppd_receipts") || l.starts_with("smppd_submit"))
+                .collect();
+            panic!(
+                "message {id} still {} after {limit:?}: {v}\n{}",
+                v["status"],
+                receipts.join("\n")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
