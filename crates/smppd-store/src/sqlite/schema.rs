@@ -249,6 +249,12 @@ CREATE INDEX events_message ON events (message_id, id);
 CREATE INDEX events_at ON events (at);
 "#;
 
+/// Held receipts are looked at again once, after a grace period (`receipts::sweep`).
+const HELD_SWEEP: &str = r#"
+ALTER TABLE held_receipts ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX held_unchecked ON held_receipts (at) WHERE NOT checked;
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,9 +307,3 @@ mod tests {
         assert!(p.contains("webhooks_due") && !p.contains("TEMP B-TREE"), "{p}");
     }
 }
-
-/// Held receipts are looked at again once, after a grace period (`receipts::sweep`).
-const HELD_SWEEP: &str = r#"
-ALTER TABLE held_receipts ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX held_unchecked ON held_receipts (at) WHERE NOT checked;
-"#;
