@@ -171,6 +171,13 @@ pub trait Store: Send + Sync + 'static {
     /// `submitting`, or has an acked segment.
     fn reroute(&self, r: &Reroute) -> Result<bool>;
 
+    /// Records that `number` (E.164) is served by `carrier` now, learned when a re-routed
+    /// message was accepted there; a later lesson for the number replaces it.
+    fn learn_carrier(&self, number: &str, carrier: &str, at: Millis) -> Result<()>;
+
+    /// Every learned (number, carrier), for the carrier table at start.
+    fn learned_carriers(&self) -> Result<Vec<(String, String)>>;
+
     // ---------------------------------------------------------------- batches
 
     /// Stores a new batch as a draft, created by `by`.

@@ -210,6 +210,9 @@ pub struct Claimed {
     /// The segments to send now, ascending: all of them, or after a requeue only those not
     /// already acked.
     pub pending: Vec<u32>,
+    /// Whether it was re-routed here after another carrier refused the number: its
+    /// acceptance teaches the carrier table ([`crate::Store::learn_carrier`]).
+    pub rerouted: bool,
 }
 
 /// The outcome of one segment's submit_sm.

@@ -368,6 +368,14 @@ impl Store for SqliteStore {
         self.write("reroute", |tx, _| presend::reroute(tx, r))
     }
 
+    fn learn_carrier(&self, number: &str, carrier: &str, at: Millis) -> Result<()> {
+        self.write("learn_carrier", |tx, _| presend::learn_carrier(tx, number, carrier, at))
+    }
+
+    fn learned_carriers(&self) -> Result<Vec<(String, String)>> {
+        self.read("learned_carriers", presend::learned_carriers)
+    }
+
     fn create_batch(&self, batch: &NewBatch, by: &str, at: Millis) -> Result<BatchId> {
         self.write("create_batch", |tx, _| batches::create(tx, batch, by, at))
     }

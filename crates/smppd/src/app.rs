@@ -7,7 +7,7 @@
 //!  webhook worker ◀── outbox ────────────┘
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -68,10 +68,6 @@ pub struct App {
     pub backlog: AtomicU64,
     /// False once shutdown began: the API refuses new messages.
     pub accepting: AtomicBool,
-    /// Messages re-routed after a "not my subscriber" answer and not yet accepted by their
-    /// new carrier: when it accepts, the carrier table learns the number. In memory only: a
-    /// restart in between loses one lesson, not a message.
-    pub rerouted: std::sync::Mutex<HashSet<smppd_store::MessageId>>,
     clock: Arc<dyn Clock>,
     profiles: BTreeMap<String, CarrierProfile>,
     keys: HashMap<String, String>,
@@ -127,6 +123,7 @@ impl Daemon {
     ) -> anyhow::Result<Self> {
         let policy = Policy::new(&config).map_err(anyhow::Error::msg).context("policy")?;
         recover(&store, &policy, clock.now_ms()).await?;
+        relearn_carriers(&store, &policy).await?;
         let metrics = Arc::new(Metrics::new());
         let profiles = config
             .carriers
@@ -157,7 +154,6 @@ impl Daemon {
             accounts,
             backlog: AtomicU64::new(0),
             accepting: AtomicBool::new(true),
-            rerouted: std::sync::Mutex::new(HashSet::new()),
             clock,
             profiles,
             keys,
@@ -324,6 +320,22 @@ fn mo_writer(store: &Arc<dyn Store>, window_hours: u64) -> GroupCommit<MoIn, MoR
     let store = store.clone();
     let window = (window_hours * 3_600_000) as i64;
     GroupCommit::spawn(256, 5_000, move |m| store.record_mos(m, window))
+}
+
+/// Puts the carriers learned from re-routes before this start back into the carrier table.
+async fn relearn_carriers(store: &Arc<dyn Store>, policy: &Policy) -> anyhow::Result<()> {
+    let s = store.clone();
+    let learned = tokio::task::spawn_blocking(move || s.learned_carriers()).await??;
+    for (number, carrier) in &learned {
+        if let Err(e) = policy.learn(number, carrier) {
+            tracing::warn!(to = %smpp_policy::mask(number), carrier, error = %e,
+                "a learned carrier is not configured any more; lesson ignored");
+        }
+    }
+    if !learned.is_empty() {
+        tracing::info!(numbers = learned.len(), "carriers learned from re-routes reloaded");
+    }
+    Ok(())
 }
 
 /// How long a receipt that matched nothing waits before a cross reading of its id

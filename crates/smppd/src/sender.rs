@@ -212,7 +212,7 @@ impl Sender {
                 return;
             }
         }
-        self.learn_if_rerouted(&m, &outcomes);
+        self.learn_if_rerouted(&m, &outcomes).await;
         let results: Vec<SubmitResult> = m
             .pending
             .iter()
@@ -273,7 +273,6 @@ impl Sender {
             Ok(Ok(true)) => {
                 tracing::info!(message = m.id, to = %mask(&m.to), from = %self.carrier, carrier = %next,
                     status = %status_label(status), "not a subscriber here; re-routed");
-                self.app.rerouted.lock().unwrap_or_else(|p| p.into_inner()).insert(m.id);
                 self.app.wake.notify_waiters();
                 true
             }
@@ -290,26 +289,23 @@ impl Sender {
     }
 
     /// A re-routed message this carrier accepted teaches the carrier table where the number
-    /// lives now.
-    fn learn_if_rerouted(&self, m: &Claimed, outcomes: &[SubmitOutcome]) {
-        let mut rerouted = self.app.rerouted.lock().unwrap_or_else(|p| p.into_inner());
-        if rerouted.is_empty() || !rerouted.contains(&m.id) {
+    /// lives now, in memory and on disk (a restart keeps the lesson).
+    async fn learn_if_rerouted(&self, m: &Claimed, outcomes: &[SubmitOutcome]) {
+        if !m.rerouted || !outcomes.iter().all(|o| matches!(o, SubmitOutcome::Acked { .. })) {
             return;
         }
-        let accepted = outcomes.iter().all(|o| matches!(o, SubmitOutcome::Acked { .. }));
-        if accepted
-            || outcomes.iter().any(|o| matches!(o, SubmitOutcome::Failed { retry: false, .. }))
-        {
-            rerouted.remove(&m.id);
+        if let Err(e) = self.app.policy.learn(&m.to, &self.carrier) {
+            tracing::warn!(to = %mask(&m.to), error = %e, "carrier not learned");
+            return;
         }
-        drop(rerouted);
-        if accepted {
-            match self.app.policy.learn(&m.to, &self.carrier) {
-                Ok(()) => {
-                    tracing::info!(to = %mask(&m.to), carrier = %self.carrier, "carrier learned")
-                }
-                Err(e) => tracing::warn!(to = %mask(&m.to), error = %e, "carrier not learned"),
+        let (store, to, carrier, at) =
+            (self.app.store.clone(), m.to.clone(), self.carrier.clone(), self.app.now());
+        match tokio::task::spawn_blocking(move || store.learn_carrier(&to, &carrier, at)).await {
+            Ok(Ok(())) => {
+                tracing::info!(to = %mask(&m.to), carrier = %self.carrier, "carrier learned")
             }
+            Ok(Err(e)) => tracing::warn!(error = %e, "carrier learned in memory only"),
+            Err(e) => tracing::warn!(error = %e, "carrier learned in memory only"),
         }
     }
 

@@ -124,13 +124,13 @@ async fn dunning_is_held_through_quiet_hours_and_goes_out_at_eight_on_the_daemon
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ported_number_is_rerouted_once_resegmented_and_learned() {
+async fn a_ported_number_is_rerouted_once_resegmented_and_learned_across_restarts() {
     let ported = |c: &mut smpp_sim::SimConfig| {
         // The first is now a SoftBank subscriber; the second moved to au, which we have no
         // bind to.
         c.mnp.entries = vec!["09012340001,softbank".into(), "09012340002,au".into()];
     };
-    let (sim, d, _clock, _dir) = start(
+    let (sim, d, clock, dir) = start(
         &["docomo", "softbank"],
         ported,
         jst("2027-02-01T10:00:00"),
@@ -179,6 +179,16 @@ async fn a_ported_number_is_rerouted_once_resegmented_and_learned() {
     assert_eq!((refused("docomo"), refused("softbank")), (3, 1));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!((refused("docomo"), refused("softbank")), (3, 1), "not re-routed twice");
+    d.shutdown().await;
+
+    // The lesson is on disk: after a restart the number still goes to SoftBank directly.
+    let toml =
+        daemon_toml(&sim, &dir.path().join("db"), "[routing]\ndefault_carrier = \"docomo\"\n");
+    let d = start_daemon_with_clock(&toml, clock).await;
+    let (_, v) = post(&d, "/v1/messages", message("09012340001", "otp", "code 3")).await;
+    assert_eq!(v["carrier"], "softbank", "{v}");
+    wait_status(&d, &id_of(&v), T, |s| s == "delivered").await;
+    assert_eq!(refused("docomo"), 3);
     d.shutdown().await;
     sim.shutdown().await;
 }

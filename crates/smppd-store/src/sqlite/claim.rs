@@ -54,7 +54,9 @@ fn due_at_priority(
 ) -> DbResult<Vec<Claimed>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut stmt = tx.prepare_cached(
-        "SELECT id, to_addr, from_addr, text, class, dlr, deadline, segments FROM messages
+        "SELECT id, to_addr, from_addr, text, class, dlr, deadline, segments,
+                rerouted_from IS NOT NULL
+         FROM messages
          WHERE carrier = ?1 AND status IN ('queued', 'held') AND priority = ?2
            AND not_before <= ?3 AND (deadline IS NULL OR deadline > ?3)
          ORDER BY not_before, id LIMIT ?4",
@@ -70,6 +72,7 @@ fn due_at_priority(
             deadline: row.get(6)?,
             segments: row.get(7)?,
             pending: Vec::new(),
+            rerouted: row.get(8)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

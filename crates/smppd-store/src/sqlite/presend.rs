@@ -106,3 +106,27 @@ fn rebuild_ledger(tx: &Transaction<'_>, message: MessageId, segments: u32) -> Db
     }
     Ok(())
 }
+
+/// Records the carrier learned for `number`, replacing an older lesson.
+pub(super) fn learn_carrier(
+    tx: &Transaction<'_>,
+    number: &str,
+    carrier: &str,
+    at: Millis,
+) -> DbResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO carriers_learned (number, carrier, at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (number) DO UPDATE SET carrier = excluded.carrier, at = excluded.at",
+    )?
+    .execute(params![number, carrier, at])?;
+    Ok(())
+}
+
+/// Every learned (number, carrier), oldest lesson first.
+pub(super) fn learned_carriers(tx: &Transaction<'_>) -> DbResult<Vec<(String, String)>> {
+    let rows = tx
+        .prepare_cached("SELECT number, carrier FROM carriers_learned ORDER BY at, number")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

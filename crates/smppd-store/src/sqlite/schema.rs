@@ -6,7 +6,7 @@ use super::DbResult;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
 /// migration never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER, HELD_SWEEP];
+const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER, HELD_SWEEP, CARRIERS_LEARNED];
 
 /// Brings the database to the latest version, each migration in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
@@ -253,6 +253,15 @@ CREATE INDEX events_at ON events (at);
 const HELD_SWEEP: &str = r#"
 ALTER TABLE held_receipts ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX held_unchecked ON held_receipts (at) WHERE NOT checked;
+"#;
+
+/// Numbers whose carrier was learned from a re-route, so a restart keeps the lesson.
+const CARRIERS_LEARNED: &str = r#"
+CREATE TABLE carriers_learned (
+    number  TEXT PRIMARY KEY,
+    carrier TEXT    NOT NULL,
+    at      INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
 
 #[cfg(test)]
