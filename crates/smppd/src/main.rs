@@ -104,7 +104,7 @@ fn explain(
     let now = time("at", at)?.unwrap_or_else(smppd::clock::now_ms);
     let e164 = policy.normalise_number(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let carrier = policy.route(&e164, None).map_err(anyhow::Error::msg)?;
-    let lists = smpp_policy::ListStatus::default();
+    let (lists, checked) = list_status(&config, &e164)?;
     let (_, decision) = policy.decide(
         class,
         &e164,
@@ -115,7 +115,25 @@ fn explain(
     );
     println!("{}", decision.explain());
     println!("- routed to {carrier}");
+    println!("- {checked}");
     Ok(())
+}
+
+/// The number's suppression and opt-out entries from the configured database, if it exists
+/// (it is not created for this), with a line saying where they came from.
+fn list_status(
+    config: &smppd::Config,
+    e164: &str,
+) -> anyhow::Result<(smpp_policy::ListStatus, String)> {
+    let path = &config.database.path;
+    if !path.exists() {
+        let note = format!("lists not checked: no database at {}", path.display());
+        return Ok((smpp_policy::ListStatus::default(), note));
+    }
+    let store = smppd::open_store(config)?;
+    let hits = store.list_hits(&[e164.to_string()]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let status = hits.into_iter().next().map(smppd::lists::status_of).unwrap_or_default();
+    Ok((status, format!("lists checked in {}", path.display())))
 }
 
 async fn run(path: PathBuf) -> anyhow::Result<()> {

@@ -112,3 +112,43 @@ fn the_demo_sends_a_batch_and_prints_a_summary_per_carrier() {
     }
     assert!(out.contains("/metrics"), "{out}");
 }
+
+#[test]
+fn policy_explain_reads_the_lists_from_the_configured_database() {
+    use smppd_store::{ListEntry, ListKind, SqliteOptions, SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("smppd.db");
+    let store = SqliteStore::open(SqliteOptions::new(&db)).unwrap();
+    let entry = ListEntry {
+        number: "+819012345678".into(),
+        reason: "recycled_number".into(),
+        added_by: "ops".into(),
+        added_at: 0,
+    };
+    store.put_list_entries(ListKind::Suppression, &[entry]).unwrap();
+    drop(store);
+    let path = dir.path().join("smppd.toml");
+    let original = std::fs::read_to_string(example()).unwrap();
+    let config = original.replace("\"/var/lib/smppd/smppd.db\"", &format!("{:?}", db));
+    std::fs::write(&path, config).unwrap();
+    let explain = |to: &str| {
+        smppd(&[
+            "policy",
+            "explain",
+            "--config",
+            path.to_str().unwrap(),
+            "--class",
+            "otp",
+            "--to",
+            to,
+            "--at",
+            "2026-11-23T12:00:00+09:00",
+        ])
+    };
+    let (code, out, err) = explain("090-1234-5678");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("reject: ") && out.contains("recycled_number"), "{out}");
+    assert!(out.contains(&format!("lists checked in {}", db.display())), "{out}");
+    let (_, out, _) = explain("090-1234-5679");
+    assert!(out.starts_with("send\n"), "{out}");
+}
