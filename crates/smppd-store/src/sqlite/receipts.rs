@@ -293,22 +293,25 @@ mod tests {
         }
     }
 
+    /// A fresh schema with two messages accepted and claimed on account `a`, in an open
+    /// transaction.
+    fn two_claimed(conn: &mut Connection) -> (rusqlite::Transaction<'_>, Vec<MessageId>) {
+        schema::migrate(conn).unwrap();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        let accepted = accept::accept(&tx, &[message("+8190000001"), message("+8190000002")]);
+        let ids = accepted.unwrap().iter().map(|a| a.id).collect();
+        assert_eq!(claim::claim(&tx, "docomo", "a", T0, 10).unwrap().len(), 2);
+        (tx, ids)
+    }
+
     /// Decimal ids, nothing learned yet: the receipt for `29` arrives before its own
     /// submit_sm_resp is recorded while `41` (hex `29`) waits for its receipt. It must not
     /// resolve `41`; it waits for `29`, and a later sweep does not read it across either.
     #[test]
     fn an_early_receipt_waits_for_its_own_id_not_a_cross_reading() {
         let mut conn = Connection::open_in_memory().unwrap();
-        schema::migrate(&mut conn).unwrap();
         let mut formats = Formats::default();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
-        let ids: Vec<MessageId> =
-            accept::accept(&tx, &[message("+8190000001"), message("+8190000002")])
-                .unwrap()
-                .iter()
-                .map(|a| a.id)
-                .collect();
-        assert_eq!(claim::claim(&tx, "docomo", "a", T0, 10).unwrap().len(), 2);
+        let (tx, ids) = two_claimed(&mut conn);
         submits::record(&tx, &mut formats, &[acked(ids[0], "41")], 5_000).unwrap();
         assert_eq!(apply_all(&tx, &mut formats, &[receipt("29")]).unwrap(), [ReceiptOutcome::Held]);
         let matched = submits::record(&tx, &mut formats, &[acked(ids[1], "29")], 5_000).unwrap();
@@ -329,16 +332,8 @@ mod tests {
     #[test]
     fn an_early_receipt_is_not_taken_by_a_cross_reading_of_an_older_id() {
         let mut conn = Connection::open_in_memory().unwrap();
-        schema::migrate(&mut conn).unwrap();
         let mut formats = Formats::default();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
-        let ids: Vec<MessageId> =
-            accept::accept(&tx, &[message("+8190000001"), message("+8190000002")])
-                .unwrap()
-                .iter()
-                .map(|a| a.id)
-                .collect();
-        assert_eq!(claim::claim(&tx, "docomo", "a", T0, 10).unwrap().len(), 2);
+        let (tx, ids) = two_claimed(&mut conn);
         submits::record(&tx, &mut formats, &[acked(ids[0], "67")], 5_000).unwrap();
         let first = apply_all(&tx, &mut formats, &[receipt("67")]).unwrap();
         assert!(matches!(first[0], ReceiptOutcome::Matched { message, .. } if message == ids[0]));
