@@ -228,29 +228,37 @@ macro_rules! impl_body {
                 }
             }
 
-            /// Decodes the mandatory part; returns the body and the octets left for TLVs.
-            #[inline]
-            fn decode<'a>(
+            /// Decodes the mandatory part from `body`, leaving it at the octets left for
+            /// TLVs. (An out-parameter rather than a tuple: the body is then built in place
+            /// instead of copied out of the tuple, a measurable share of a 100 ns decode.)
+            #[inline(always)]
+            fn decode(
                 header: &Header,
                 frame: &Bytes,
-                body: &'a [u8],
-            ) -> Result<(Body, &'a [u8]), Problem> {
+                body: &mut &[u8],
+            ) -> Result<Body, Problem> {
                 let fail = |e: nom::Err<crate::field::PErr>| match e {
                     nom::Err::Error(e) | nom::Err::Failure(e) => e.into_problem(),
                     nom::Err::Incomplete(_) => Problem::Truncated { field: "body" },
                 };
                 Ok(match header.command_id {
-                    $(CommandId::$rid => {
-                        let (rest, b) = <$rt>::decode(frame, body).map_err(fail)?;
-                        (Body::$rv(b), rest)
-                    })*
+                    $(CommandId::$rid => match <$rt>::decode(frame, body) {
+                        Ok((rest, b)) => {
+                            *body = rest;
+                            Body::$rv(b)
+                        }
+                        Err(e) => return Err(fail(e)),
+                    },)*
                     // smpp34.md §13.5: responses may come without a body.
-                    $(CommandId::$sid if body.is_empty() => (Body::$sv(None), body),)*
-                    $(CommandId::$sid => {
-                        let (rest, b) = <$st>::decode(frame, body).map_err(fail)?;
-                        (Body::$sv(Some(b)), rest)
-                    })*
-                    $(CommandId::$eid => (Body::$ev, body),)*
+                    $(CommandId::$sid if body.is_empty() => Body::$sv(None),)*
+                    $(CommandId::$sid => match <$st>::decode(frame, body) {
+                        Ok((rest, b)) => {
+                            *body = rest;
+                            Body::$sv(Some(b))
+                        }
+                        Err(e) => return Err(fail(e)),
+                    },)*
+                    $(CommandId::$eid => Body::$ev,)*
                     _ => return Err(Problem::UnknownCommandId),
                 })
             }
@@ -371,7 +379,7 @@ impl Pdu {
         if frame.len() > length as usize {
             return Err(err(Problem::TrailingData { extra: frame.len() - length as usize }));
         }
-        decode_frame(header, &frame, opts).map_err(err)
+        decode_frame(header, &frame, opts)
     }
 
     /// Builds a PDU from named values (the inverse of visiting). Used by the `smpp pdu`
@@ -408,20 +416,31 @@ fn header_only(h: &Header) -> Bytes {
     b.freeze()
 }
 
-#[inline]
-fn decode_frame(header: Header, frame: &Bytes, opts: DecodeOptions) -> Result<Pdu, Problem> {
-    let body_bytes = &frame[HEADER_LEN..];
-    let (body, rest) = Body::decode(&header, frame, body_bytes)?;
-    let tlvs = Tlvs::parse(frame.slice_ref(rest), opts.strict, header.command_id)?;
-    if opts.strict {
-        strict::check(&header, &body, &tlvs)?;
-    }
-    Ok(Pdu {
+/// Errors become [`DecodeError`]s here rather than in the caller: a `map_err` over the
+/// whole `Result<Pdu, _>` copies the PDU (256 octets) from one layout to the other.
+#[inline(always)]
+fn decode_frame(header: Header, frame: &Bytes, opts: DecodeOptions) -> Result<Pdu, DecodeError> {
+    let err = |problem| DecodeError::new(Some(header), problem);
+    let mut rest = &frame[HEADER_LEN..];
+    // One struct expression, so the body is decoded straight into the result.
+    let pdu = Pdu {
         command_status: header.command_status,
         sequence_number: header.sequence_number,
-        body,
-        tlvs,
-    })
+        body: match Body::decode(&header, frame, &mut rest) {
+            Ok(body) => body,
+            Err(problem) => return Err(err(problem)),
+        },
+        tlvs: match Tlvs::parse(frame.slice_ref(rest), opts.strict, header.command_id) {
+            Ok(tlvs) => tlvs,
+            Err(problem) => return Err(err(problem)),
+        },
+    };
+    if opts.strict {
+        if let Err(problem) = strict::check(&header, &pdu.body, &pdu.tlvs) {
+            return Err(err(problem));
+        }
+    }
+    Ok(pdu)
 }
 
 /// Builds the wire bytes of a [`crate::Reply`] (always header-only).
