@@ -139,6 +139,16 @@ async fn wait_ready(daemon: &Daemon) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A fraud alert listing the suspicious transactions: 100 or so characters, two SMS.
+fn fraud_alert_detail(i: usize) -> String {
+    format!(
+        "【カード会社】不正利用の可能性があるお取引を検知しました。{}円(海外オンライン)、{}円(国内店舗)。\
+         お心当たりがない場合は1、ご本人のご利用の場合は2を返信してください。カードは一時停止中です。",
+        30_000 + i,
+        9_800 + i % 1000
+    )
+}
+
 /// The sample: what a card issuer sends in a day, in miniature.
 pub fn sample_batch(n: usize) -> Vec<serde_json::Value> {
     let long_notice =
@@ -149,7 +159,10 @@ pub fn sample_batch(n: usize) -> Vec<serde_json::Value> {
             let to = format!("{prefix}{:07}", 1_000_000 + i);
             let (class, text) = match i % 5 {
                 0 => ("otp", format!("Your one-time code is {:06}. Do not share it.", (i * 7919) % 1_000_000)),
-                1 => ("fraud_alert", "【カード会社】120,000円のご利用がありました。心当たりがない場合は1を返信してください。".to_string()),
+                1 if (i / 5) % 3 != 1 => ("fraud_alert", "【カード会社】120,000円のご利用がありました。心当たりがない場合は1を返信してください。".to_string()),
+                // A detailed alert (two parts on docomo/au/Rakuten): fraud alerts have no
+                // quiet hours, so the demo shows long texts at any time of day.
+                1 => ("fraud_alert", fraud_alert_detail(i)),
                 2 => ("dunning", format!("【カード会社】{}円のお支払いが確認できていません。期日までにお振込みをお願いいたします。", 10_000 + i)),
                 3 => ("notice", "【カード会社】新しいカードを発送しました。到着後、裏面にご署名ください。".to_string()),
                 _ => ("billing_notice", long_notice.clone()),
