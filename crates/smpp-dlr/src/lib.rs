@@ -53,11 +53,19 @@
 //!     ..ReceiptInput::default()
 //! })?;
 //!
-//! match correlator.handle_receipt("carrier-a", receipt, t0 + Duration::from_secs(3)) {
-//!     Outcome::Matched(m) => {
+//! // Nothing is learned about carrier-a yet, and a receipt can overtake its own resp: read
+//! // across bases at once, `0059113978` could be another message's id. So it waits.
+//! let held = correlator.handle_receipt("carrier-a", receipt, t0 + Duration::from_secs(3));
+//! assert_eq!(held, Outcome::Early { evicted: None });
+//!
+//! // After a short wait (`cross_reading_after`, 5 s by default) its own resp would have come:
+//! // the cross reading is taken, and counted towards learning carrier-a's format.
+//! let settled = correlator.poll_expired(t0 + Duration::from_secs(8));
+//! match &settled[..] {
+//!     [Outcome::Matched(m)] => {
 //!         assert_eq!(m.tag, 42);
 //!         assert_eq!(m.receipt.state, MessageState::DELIVERED);
-//!         assert!(m.receipt.is_final);
+//!         assert!(m.receipt.is_final && m.was_early);
 //!     }
 //!     other => panic!("unexpected {other:?}"),
 //! }

@@ -92,6 +92,23 @@ impl ReadingPair {
         Self { submit, receipt }
     }
 
+    /// Whether both ids are read the same way. Such pairs only forgive case and leading
+    /// zeros; a cross pair (hex↔decimal) makes `29` and `41` the same message, which is
+    /// right for a carrier that writes ids that way and wrong for every other.
+    pub const fn is_same(self) -> bool {
+        matches!(
+            (self.submit, self.receipt),
+            (Reading::Exact, Reading::Exact)
+                | (Reading::Decimal, Reading::Decimal)
+                | (Reading::Hex, Reading::Hex)
+        )
+    }
+
+    /// The cross pairs (hex↔decimal), in [`ReadingPair::DEFAULT_ORDER`].
+    pub fn cross() -> impl Iterator<Item = ReadingPair> {
+        Self::DEFAULT_ORDER.into_iter().filter(|p| !p.is_same())
+    }
+
     /// Whether `submit_id` and `receipt_id` name the same message under this pair.
     pub fn relates(self, submit_id: &str, receipt_id: &str) -> bool {
         match (read(submit_id, self.submit), read(receipt_id, self.receipt)) {
@@ -246,12 +263,11 @@ pub struct Learned {
 
 /// Learns, per carrier account, how the receipt ids relate to the submit_sm_resp ids.
 ///
-/// Before anything is learned it proposes the pairs of [`ReadingPair::DEFAULT_ORDER`]. Each
-/// correlated receipt is reported with [`IdNormaliser::observe`]; once one pair has explained
-/// at least `learn_after` matches, and more than any other pair, it is proposed first (for
+/// Each correlated receipt is reported with [`IdNormaliser::observe`]; once one pair has
+/// explained at least `learn_after` matches, and more than any other pair, it is learned (for
 /// example "resp is hex, receipt text is decimal"), which also settles ambiguous ids such as
-/// `10` (decimal 10 or hex 16) the carrier's way. The other pairs are still proposed after
-/// it, so an id in an unexpected form still correlates.
+/// `10` (decimal 10 or hex 16) the carrier's way. [`IdNormaliser::pairs`] proposes pairs by
+/// [`pairs_to_try`]: a cross pair only once learned.
 #[derive(Debug, Clone)]
 pub struct IdNormaliser {
     learn_after: u32,
@@ -280,9 +296,13 @@ impl IdNormaliser {
         &self.sources[source as usize]
     }
 
-    /// The pairs to try for a receipt id from `source`, best first.
-    pub fn pairs(&self, source: IdSource) -> impl Iterator<Item = ReadingPair> {
-        pairs_after(self.stats(source).learned.map(|l| l.pair))
+    /// The pairs to try for a receipt id from `source`, best first ([`pairs_to_try`]).
+    pub fn pairs(
+        &self,
+        source: IdSource,
+        readable: impl Fn(ReadingPair) -> bool,
+    ) -> impl Iterator<Item = ReadingPair> {
+        pairs_to_try(self.stats(source).learned.map(|l| l.pair), readable)
     }
 
     /// The relationship learned for `source`, if any.
@@ -290,7 +310,8 @@ impl IdNormaliser {
         self.stats(source).learned
     }
 
-    /// Records that `receipt_id` from `source` was matched to `submit_id` under `pair`.
+    /// Records that `receipt_id` from `source` was matched to `submit_id` under `pair`. An id
+    /// that [`reads_alike`] is not counted.
     pub fn observe(
         &mut self,
         source: IdSource,
@@ -298,6 +319,9 @@ impl IdNormaliser {
         submit_id: &str,
         receipt_id: &str,
     ) {
+        if reads_alike(receipt_id) {
+            return;
+        }
         let learn_after = self.learn_after;
         let stats = &mut self.sources[source as usize];
         let index = pair.index();
@@ -315,11 +339,31 @@ impl IdNormaliser {
     }
 }
 
-/// `first`, then the rest of [`ReadingPair::DEFAULT_ORDER`].
-pub(crate) fn pairs_after(first: Option<ReadingPair>) -> impl Iterator<Item = ReadingPair> {
-    first
+/// The pairs to try for an id, best first, given the pair `learned` for its account.
+///
+/// Cross pairs (hex↔decimal) only once one is learned, and then alone for the ids it can
+/// read (`readable`): a receipt that arrives before its own submit_sm_resp is recorded (`29`)
+/// would otherwise meet another message's id under a cross reading (hex `29` is decimal
+/// `41`) and resolve the wrong message. Until then the same-reading pairs, learned one
+/// first. A receipt only a cross pair explains is for the caller to hold and look at again
+/// once its own resp would have come ([`crate::Correlator::poll_expired`] does).
+pub fn pairs_to_try(
+    learned: Option<ReadingPair>,
+    readable: impl Fn(ReadingPair) -> bool,
+) -> impl Iterator<Item = ReadingPair> {
+    let cross = learned.filter(|l| !l.is_same() && readable(*l));
+    let same = learned.filter(|l| l.is_same());
+    let rest = ReadingPair::DEFAULT_ORDER
         .into_iter()
-        .chain(ReadingPair::DEFAULT_ORDER.into_iter().filter(move |p| Some(*p) != first))
+        .filter(move |p| cross.is_none() && p.is_same() && Some(*p) != same);
+    cross.into_iter().chain(same.filter(|_| cross.is_none())).chain(rest)
+}
+
+/// Whether `id` is the same number in decimal and in hex (`0`–`9`, `007`): a match on it
+/// says nothing about how an account writes its ids.
+pub fn reads_alike(id: &str) -> bool {
+    let decimal = read(id, Reading::Decimal);
+    decimal.is_some() && decimal == read(id, Reading::Hex)
 }
 
 #[cfg(test)]
@@ -420,9 +464,32 @@ mod tests {
     }
 
     #[test]
-    fn proposes_the_default_order_until_something_is_learned() {
+    fn proposes_same_readings_until_something_is_learned() {
         let n = IdNormaliser::new(2);
-        assert!(n.pairs(IdSource::Text).eq(ReadingPair::DEFAULT_ORDER));
+        let same: Vec<_> = ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| p.is_same()).collect();
+        assert_eq!(n.pairs(IdSource::Text, |_| true).collect::<Vec<_>>(), same);
+        assert_eq!(n.learned(IdSource::Text), None);
+    }
+
+    #[test]
+    fn a_learned_cross_pair_is_tried_alone_for_the_ids_it_reads() {
+        let same: Vec<_> = ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| p.is_same()).collect();
+        assert_eq!(pairs_to_try(Some(HEX_DEC), |_| true).collect::<Vec<_>>(), [HEX_DEC]);
+        assert_eq!(pairs_to_try(Some(HEX_DEC), |_| false).collect::<Vec<_>>(), same);
+        let dec = ReadingPair::new(Reading::Decimal, Reading::Decimal);
+        let tried: Vec<_> = pairs_to_try(Some(dec), |_| true).collect();
+        assert_eq!(tried[0], dec);
+        assert_eq!(tried.len(), 3);
+        assert!(tried.iter().all(|p| p.is_same()));
+        assert_eq!(ReadingPair::cross().count(), 2);
+    }
+
+    #[test]
+    fn single_digit_ids_teach_nothing() {
+        assert!(reads_alike("7") && reads_alike("007"));
+        assert!(!reads_alike("10") && !reads_alike("1a") && !reads_alike("abc-1"));
+        let mut n = IdNormaliser::new(1);
+        n.observe(IdSource::Text, HEX_DEC, "5", "5");
         assert_eq!(n.learned(IdSource::Text), None);
     }
 
@@ -436,8 +503,7 @@ mod tests {
         assert_eq!(learned.pair, HEX_DEC);
         assert_eq!(learned.submit_format, MsgIdFormat::HexLower);
         assert_eq!(learned.receipt_format, MsgIdFormat::ZeroPaddedDecimal(10));
-        assert_eq!(n.pairs(IdSource::Text).next(), Some(HEX_DEC));
-        assert_eq!(n.pairs(IdSource::Text).count(), 5);
+        assert_eq!(n.pairs(IdSource::Text, |_| true).collect::<Vec<_>>(), [HEX_DEC]);
         // The TLV source is learned separately.
         assert_eq!(n.learned(IdSource::Tlv), None);
     }

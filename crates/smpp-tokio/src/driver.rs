@@ -601,14 +601,12 @@ impl Driver {
             Outcome::Matched(m) => Correlation::Matched(m),
             Outcome::Duplicate(m) => Correlation::Duplicate(m),
             Outcome::Early { evicted } => {
-                expired.extend(evicted);
+                expired.extend(evicted.map(Outcome::Unmatched));
                 Correlation::Early
             }
             Outcome::Unmatched(u) => Correlation::Unmatched(u),
         });
-        for u in expired {
-            self.emit(IncomingEvent::Unmatched(u)).await;
-        }
+        self.emit_settled(expired).await;
         let responder = Responder { request: Some(request), tx: ack_tx.clone() };
         let incoming = Incoming::new(pdu, receipt, correlation, responder);
         if self.shared.incoming_taken.load(Ordering::Relaxed) {
@@ -619,11 +617,22 @@ impl Driver {
         }
     }
 
-    /// Held receipts whose submit never came: reported, never dropped silently.
+    /// Held receipts whose time is up: matched late (a cross reading of the id, see
+    /// [`smpp_dlr::Correlator::poll_expired`]) or reported unmatched, never dropped silently.
     async fn report_expired(&self, now: Instant) {
         let expired = self.shared.with_correlator(|c| c.poll_expired(now.into_std()));
-        for u in expired {
-            self.emit(IncomingEvent::Unmatched(u)).await;
+        self.emit_settled(expired).await;
+    }
+
+    async fn emit_settled(&self, outcomes: Vec<Outcome>) {
+        for o in outcomes {
+            match o {
+                Outcome::Matched(m) | Outcome::Duplicate(m) => {
+                    self.emit(IncomingEvent::LateMatch(m)).await
+                }
+                Outcome::Unmatched(u) => self.emit(IncomingEvent::Unmatched(u)).await,
+                Outcome::Early { .. } => {}
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use smpp_dlr::msgid::{candidates, read, Reading, ReadingPair};
+use smpp_dlr::msgid::{candidates, pairs_to_try, read, reads_alike, Reading, ReadingPair};
 
 use super::DbResult;
 use crate::MessageId;
@@ -31,15 +31,6 @@ fn reading_from_code(code: i64) -> Option<Reading> {
         2 => Some(Reading::Hex),
         _ => None,
     }
-}
-
-/// [`ReadingPair::DEFAULT_ORDER`] with `first` moved to the front.
-fn ordered(first: Option<ReadingPair>) -> [ReadingPair; 5] {
-    let mut pairs = ReadingPair::DEFAULT_ORDER;
-    if let Some(at) = pairs.iter().position(|p| Some(*p) == first) {
-        pairs[..=at].rotate_right(1);
-    }
-    pairs
 }
 
 /// What one account's matches taught so far.
@@ -106,12 +97,7 @@ impl Formats {
         account: &str,
         readable: impl Fn(ReadingPair) -> bool,
     ) -> impl Iterator<Item = ReadingPair> {
-        let learned = self.learned(account);
-        let cross = learned.filter(|l| !is_same(*l) && readable(*l));
-        ordered(learned).into_iter().filter(move |p| match cross {
-            Some(l) => *p == l,
-            None => is_same(*p),
-        })
+        pairs_to_try(self.learned(account), readable)
     }
 
     /// The pair learned for `account`, if any.
@@ -154,17 +140,6 @@ impl Formats {
         }
         Ok(newly_learned)
     }
-}
-
-/// Whether the pair reads the receipt id the way it reads the submit id.
-fn is_same(pair: ReadingPair) -> bool {
-    pair.submit == pair.receipt
-}
-
-/// Whether `id` means the same number in decimal and in hex.
-fn reads_alike(id: &str) -> bool {
-    let decimal = read(id, Reading::Decimal);
-    decimal.is_some() && decimal == read(id, Reading::Hex)
 }
 
 /// Makes an acked segment findable by every reading of its SMSC id.
@@ -217,8 +192,7 @@ pub(super) fn find_cross(
     account: &str,
     receipt_id: &str,
 ) -> DbResult<Option<Found>> {
-    let cross = ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| !is_same(*p));
-    find_under(tx, cross, account, receipt_id)
+    find_under(tx, ReadingPair::cross(), account, receipt_id)
 }
 
 fn find_under(
@@ -254,16 +228,6 @@ mod tests {
     const HEX_DEC: ReadingPair = ReadingPair::new(Reading::Hex, Reading::Decimal);
 
     #[test]
-    fn a_learned_pair_goes_first_and_the_rest_keep_their_order() {
-        let pairs = ordered(Some(HEX_DEC));
-        assert_eq!(pairs[0], HEX_DEC);
-        let rest: Vec<_> =
-            ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| *p != HEX_DEC).collect();
-        assert_eq!(pairs[1..], rest[..]);
-        assert_eq!(ordered(None), ReadingPair::DEFAULT_ORDER);
-    }
-
-    #[test]
     fn learns_after_two_leading_matches() {
         let mut learner = Learner::default();
         assert_eq!(learner.observe(HEX_DEC), None);
@@ -271,30 +235,11 @@ mod tests {
         assert_eq!(learner.observe(HEX_DEC), None, "already learned: nothing new to persist");
     }
 
-    fn pairs_for(learned: Option<ReadingPair>) -> Vec<ReadingPair> {
-        let mut formats = Formats::default();
-        let learner = Learner { learned, ..Learner::default() };
-        formats.accounts.insert("a".into(), learner);
-        formats.pairs("a", |_| true).collect()
-    }
-
     #[test]
-    fn cross_readings_are_tried_only_once_learned_and_then_alone() {
-        let same: Vec<_> = ReadingPair::DEFAULT_ORDER.into_iter().filter(|p| is_same(*p)).collect();
-        assert_eq!(pairs_for(None), same);
-        let dec = ReadingPair::new(Reading::Decimal, Reading::Decimal);
-        assert_eq!(pairs_for(Some(dec))[0], dec);
-        assert_eq!(pairs_for(Some(dec)).len(), same.len());
-        assert_eq!(pairs_for(Some(HEX_DEC)), [HEX_DEC]);
+    fn the_pairs_follow_what_the_account_learned() {
         let mut formats = Formats::default();
+        assert!(formats.pairs("a", |_| true).all(|p| p.is_same()), "nothing learned");
         formats.accounts.insert("a".into(), Learner { learned: Some(HEX_DEC), counts: [0; 5] });
-        let unreadable: Vec<_> = formats.pairs("a", |_| false).collect();
-        assert_eq!(unreadable, same, "an id the learned pair cannot read is matched as text");
-    }
-
-    #[test]
-    fn single_digit_ids_teach_nothing() {
-        assert!(reads_alike("7") && reads_alike("007"));
-        assert!(!reads_alike("10") && !reads_alike("1a") && !reads_alike("abc-1"));
+        assert_eq!(formats.pairs("a", |_| true).collect::<Vec<_>>(), [HEX_DEC]);
     }
 }
