@@ -144,6 +144,9 @@ pub trait Store: Send + Sync + 'static {
     /// Messages currently `queued` or `held`, or `submitting` (the bound for 503s).
     fn backlog(&self) -> Result<u64>;
 
+    /// Receipts held on disk: they matched no submit yet.
+    fn held_receipts(&self) -> Result<u64>;
+
     // ---------------------------------------------------------------- lists
 
     /// Adds or replaces list entries (keyed by list and number), in one transaction.
@@ -214,4 +217,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes audit events older than `before`; returns how many.
     fn purge_audit(&self, before: Millis) -> Result<u64>;
+
+    /// Forgets up to `limit` held receipts (receipts that matched no submit) that arrived
+    /// before `before`, oldest first; returns how many. Their submits are long past any
+    /// response timeout: they belong to segments whose resp was lost, or to no message of
+    /// ours.
+    fn purge_held_receipts(&self, before: Millis, limit: usize) -> Result<u64>;
 }

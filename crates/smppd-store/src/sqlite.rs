@@ -91,8 +91,8 @@ struct Writer {
 ///   ([`smpp_dlr::msgid::candidates`]: the reading and the key it gives), so a receipt is
 ///   matched with index seeks, days later or after a restart.
 /// - `held_receipts` + `held_keys`: receipts that matched nothing yet (the submit_sm_resp is
-///   not recorded yet, or the id is foreign). They stay until an ack matches them; nothing
-///   prunes them yet (bounded by disk only).
+///   not recorded yet, or the id is foreign). They stay until an ack matches them or
+///   [`Store::purge_held_receipts`] forgets them.
 /// - `id_formats`: the reading pair learned per account (see below).
 /// - `mos`: received MOs with the message they answer.
 /// - `webhooks`: the transactional outbox (not written when [`SqliteOptions::webhooks`] is off).
@@ -342,6 +342,10 @@ impl Store for SqliteStore {
         self.read("backlog", read::backlog)
     }
 
+    fn held_receipts(&self) -> Result<u64> {
+        self.read("held_receipts", read::held_receipts)
+    }
+
     fn put_list_entries(&self, list: ListKind, entries: &[ListEntry]) -> Result<()> {
         self.write("put_list_entries", |tx, _| {
             entries.iter().try_for_each(|e| lists::put(tx, list, e))
@@ -412,5 +416,9 @@ impl Store for SqliteStore {
 
     fn purge_audit(&self, before: Millis) -> Result<u64> {
         self.write("purge_audit", |tx, _| events::purge(tx, before))
+    }
+
+    fn purge_held_receipts(&self, before: Millis, limit: usize) -> Result<u64> {
+        self.write("purge_held_receipts", |tx, _| receipts::purge_held(tx, before, limit))
     }
 }

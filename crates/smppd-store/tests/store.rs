@@ -478,6 +478,24 @@ fn an_early_receipt_is_held_on_disk_and_matched_when_the_ack_is_recorded() {
 }
 
 #[test]
+fn held_receipts_are_forgotten_after_their_retention_and_no_sooner() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    assert_eq!(apply(&store, receipt("old-1", "DELIVRD", T0)), ReceiptOutcome::Held);
+    assert_eq!(apply(&store, receipt("old-2", "DELIVRD", T0 + 1)), ReceiptOutcome::Held);
+    assert_eq!(apply(&store, receipt("new-1", "DELIVRD", T0 + MINUTE)), ReceiptOutcome::Held);
+    assert_eq!(store.purge_held_receipts(T0 + MINUTE, 1).unwrap(), 1, "at most the limit");
+    assert_eq!(store.purge_held_receipts(T0 + MINUTE, 100).unwrap(), 1);
+    assert_eq!(store.purge_held_receipts(T0 + MINUTE, 100).unwrap(), 0);
+    let ids: Vec<MessageId> =
+        ["+8161", "+8162"].iter().map(|to| accept_one(&store, message(to))).collect();
+    claim(&store, T0);
+    assert!(ack(&store, ids[0], "old-2", T0 + 2 * MINUTE).is_empty(), "forgotten");
+    let outcomes = ack(&store, ids[1], "new-1", T0 + 2 * MINUTE);
+    assert!(matches!(outcomes[..], [ReceiptOutcome::Matched { message, .. }] if message == ids[1]));
+}
+
+#[test]
 fn recovery_requeues_resendable_classes_and_marks_the_rest_unknown() {
     let dir = tempfile::tempdir().unwrap();
     let (otp, dunning) = {

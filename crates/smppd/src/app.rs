@@ -168,9 +168,7 @@ impl Daemon {
             others.spawn(crate::webhook::run(app.clone(), w, stop.subscribe()));
         }
         others.spawn(refresh_loop(app.clone(), stop.subscribe()));
-        if let Some(days) = &app.config.database.audit_retention_days {
-            others.spawn(purge_loop(app.clone(), days.0, stop.subscribe()));
-        }
+        others.spawn(purge_loop(app.clone(), stop.subscribe()));
         let listener = tokio::net::TcpListener::bind(app.config.server.listen)
             .await
             .with_context(|| format!("server.listen {}", app.config.server.listen))?;
@@ -385,11 +383,16 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
                     "held receipts matched once the SMSC's id format was learned"
                 );
             }
-            Ok::<_, smppd_store::StoreError>((store.depth()?, store.backlog()?))
+            Ok::<_, smppd_store::StoreError>((
+                store.depth()?,
+                store.backlog()?,
+                store.held_receipts()?,
+            ))
         })
         .await;
-        if let Ok(Ok((depth, backlog))) = r {
+        if let Ok(Ok((depth, backlog, held))) = r {
             app.backlog.store(backlog, Ordering::Relaxed);
+            app.metrics.receipts_held.set(i64::try_from(held).unwrap_or(i64::MAX));
             app.metrics.queue.reset();
             for d in depth {
                 app.metrics
@@ -405,17 +408,53 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 /// How often old audit events are purged: they age by days, so once an hour is plenty.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Once an hour (and at start): deletes audit events older than `days`.
-async fn purge_loop(app: Arc<App>, days: u64, mut stop: watch::Receiver<bool>) {
-    let keep_ms = i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
+/// Held receipts forgotten per transaction by the purge.
+const PURGE_BATCH: usize = 10_000;
+
+fn days_ms(days: u64) -> i64 {
+    i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX)
+}
+
+/// Once an hour (and at start): deletes audit events older than the configured retention,
+/// and held receipts that never matched.
+async fn purge_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let audit_days = app.config.database.audit_retention_days.as_ref().map(|d| d.0);
+    let held_days = app.config.database.held_receipt_retention_days.0;
     loop {
         let store = app.store.clone();
-        let before = app.now().saturating_sub(keep_ms);
-        match tokio::task::spawn_blocking(move || store.purge_audit(before)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(events = n, days, "old audit events purged"),
-            Ok(Err(e)) => tracing::error!(error = %e, "audit purge failed"),
-            Err(e) => tracing::error!(error = %e, "audit purge task failed"),
+        let now = app.now();
+        let r = tokio::task::spawn_blocking(move || {
+            let audit = match audit_days {
+                Some(days) => store.purge_audit(now.saturating_sub(days_ms(days)))?,
+                None => 0,
+            };
+            let before = now.saturating_sub(days_ms(held_days));
+            let mut held = 0;
+            loop {
+                let n = store.purge_held_receipts(before, PURGE_BATCH)?;
+                held += n;
+                if n < PURGE_BATCH as u64 {
+                    break;
+                }
+            }
+            Ok::<_, smppd_store::StoreError>((audit, held))
+        })
+        .await;
+        match r {
+            Ok(Ok((audit, held))) => {
+                if audit > 0 {
+                    tracing::info!(events = audit, days = audit_days, "old audit events purged");
+                }
+                if held > 0 {
+                    tracing::info!(
+                        receipts = held,
+                        days = held_days,
+                        "receipts that never matched a submit forgotten"
+                    );
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "purge failed"),
+            Err(e) => tracing::error!(error = %e, "purge task failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(PURGE_EVERY) => {}

@@ -102,11 +102,19 @@ pub struct DatabaseConfig {
     /// days are deleted, once an hour. Absent (the default): kept forever. Messages and their
     /// ledger rows are not purged: they back the billing report.
     pub audit_retention_days: Option<Positive<u64>>,
+    /// Receipts that matched no submit (a lost submit_sm_resp, or an id that is not ours) are
+    /// kept this many days for a late resp, then forgotten, once an hour. Default 7.
+    pub held_receipt_retention_days: Positive<u64>,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("smppd.db"), synchronous: true, audit_retention_days: None }
+        Self {
+            path: PathBuf::from("smppd.db"),
+            synchronous: true,
+            audit_retention_days: None,
+            held_receipt_retention_days: Positive(7),
+        }
     }
 }
 

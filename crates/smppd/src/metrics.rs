@@ -3,7 +3,8 @@
 //! once a second rather than per message.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric the daemon exports.
@@ -33,6 +34,8 @@ pub struct Metrics {
     pub binds_up: IntGaugeVec,
     /// Messages by status, class and carrier.
     pub queue: IntGaugeVec,
+    /// Receipts on disk that matched no submit yet.
+    pub receipts_held: IntGauge,
 }
 
 impl Metrics {
@@ -105,6 +108,15 @@ impl Metrics {
                 "Messages by status, class and carrier.",
                 &["status", "class", "carrier"],
             ),
+            receipts_held: {
+                let g = IntGauge::new(
+                    "smppd_receipts_held",
+                    "Receipts on disk that matched no submit yet (early, or never to match).",
+                )
+                .expect("valid metric");
+                registry.register(Box::new(g.clone())).expect("unique metric");
+                g
+            },
             registry,
         }
     }

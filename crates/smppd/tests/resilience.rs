@@ -261,3 +261,43 @@ async fn hex_resp_ids_with_decimal_receipt_text_are_learned_after_the_grace_peri
     d.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_that_never_matched_are_forgotten_after_the_retention() {
+    use smppd_store::{ReceiptIn, SqliteOptions, SqliteStore, Store};
+    const DAY: i64 = 86_400_000;
+    let now = smppd::clock::now_ms();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let held = |id: &str, at: i64| ReceiptIn {
+        account: "cardco".into(),
+        smsc_id: id.into(),
+        state: "DELIVRD".into(),
+        is_final: true,
+        delivered: true,
+        error: None,
+        at,
+    };
+    let store = SqliteStore::open(SqliteOptions::new(&db)).unwrap();
+    store
+        .apply_receipts(&[held("foreign-8d", now - 8 * DAY), held("foreign-1d", now - DAY)])
+        .unwrap();
+    drop(store);
+
+    let sim = start_sim(sim_config(&["docomo"])).await;
+    let d = start_daemon(&daemon_toml(&sim, &db, "")).await;
+    // The daemon purges at start: the 8-day-old one goes, the recent one stays (7 days).
+    let held = || async {
+        let (_, m) = request(d.addr(), "GET", "/metrics", None, &[], "").await;
+        let text = m.as_str().unwrap_or("").to_string();
+        text.lines().find_map(|l| l.strip_prefix("smppd_receipts_held ")?.parse::<u64>().ok())
+    };
+    within(T, async {
+        while held().await != Some(1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    d.shutdown().await;
+    sim.shutdown().await;
+}

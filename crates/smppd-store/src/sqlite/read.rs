@@ -84,6 +84,12 @@ pub(super) fn depth(tx: &Transaction<'_>) -> DbResult<Vec<DepthRow>> {
 }
 
 /// Messages `queued`, `held` or `submitting`.
+pub(super) fn held_receipts(tx: &Transaction<'_>) -> DbResult<u64> {
+    let n: i64 =
+        tx.prepare_cached("SELECT count(*) FROM held_receipts")?.query_row([], |row| row.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 pub(super) fn backlog(tx: &Transaction<'_>) -> DbResult<u64> {
     let n: i64 = tx
         .prepare_cached(

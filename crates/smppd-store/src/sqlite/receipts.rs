@@ -205,6 +205,18 @@ fn apply_held_on(
     Ok(outcomes)
 }
 
+/// Forgets up to `limit` held receipts that arrived before `before`, oldest first.
+pub(super) fn purge_held(tx: &Transaction<'_>, before: i64, limit: usize) -> DbResult<u64> {
+    let old: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM held_receipts WHERE at < ?1 ORDER BY id LIMIT ?2")?
+        .query_map(params![before, limit as i64], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for &held_id in &old {
+        take_held(tx, held_id)?;
+    }
+    Ok(old.len() as u64)
+}
+
 /// Removes held receipt `held_id` and its keys, returning it.
 fn take_held(tx: &Transaction<'_>, held_id: i64) -> DbResult<ReceiptIn> {
     let receipt = tx
