@@ -342,6 +342,10 @@ impl Store for SqliteStore {
         self.read("backlog", read::backlog)
     }
 
+    fn set_id_format(&self, account: &str, pair: smpp_dlr::msgid::ReadingPair) -> Result<()> {
+        self.write("set_id_format", |tx, formats| formats.set(tx, account, pair))
+    }
+
     fn held_receipts(&self) -> Result<u64> {
         self.read("held_receipts", read::held_receipts)
     }

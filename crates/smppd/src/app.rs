@@ -124,6 +124,7 @@ impl Daemon {
         let policy = Policy::new(&config).map_err(anyhow::Error::msg).context("policy")?;
         recover(&store, &policy, clock.now_ms()).await?;
         relearn_carriers(&store, &policy).await?;
+        set_id_formats(&store, &config).await?;
         let metrics = Arc::new(Metrics::new());
         let profiles = config
             .carriers
@@ -318,6 +319,22 @@ fn mo_writer(store: &Arc<dyn Store>, window_hours: u64) -> GroupCommit<MoIn, MoR
     let store = store.clone();
     let window = (window_hours * 3_600_000) as i64;
     GroupCommit::spawn(256, 5_000, move |m| store.record_mos(m, window))
+}
+
+/// Sets the message-id format of every account configured with one (not `auto`).
+async fn set_id_formats(store: &Arc<dyn Store>, config: &Config) -> anyhow::Result<()> {
+    let formats: Vec<_> = config
+        .carriers
+        .values()
+        .flat_map(|c| &c.accounts)
+        .filter_map(|a| Some((a.name().to_owned(), a.message_id_format.reading_pair()?)))
+        .collect();
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || {
+        formats.iter().try_for_each(|(account, pair)| s.set_id_format(account, *pair))
+    })
+    .await??;
+    Ok(())
 }
 
 /// Puts the carriers learned from re-routes before this start back into the carrier table.

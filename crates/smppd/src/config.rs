@@ -249,10 +249,12 @@ pub struct AccountConfig {
     /// Response timeout in seconds (after which the outcome is unknown). Default 30.
     #[serde(default = "default_response_timeout")]
     pub response_timeout_secs: Positive<u64>,
-    /// How the SMSC writes message ids: `auto` (default: learned from the first matches),
-    /// `decimal`, `hex`, `text`. Informational for now: correlation tries every reading.
+    /// How the SMSC writes message ids in receipts against its submit_sm_resp: `auto`
+    /// (default: learned from the first matches), `text`, `decimal` or `hex` (the same both
+    /// ways), `hex_resp_decimal_receipt` or `decimal_resp_hex_receipt`. Anything but `auto`
+    /// is set at start, so no receipt waits for the format to be learned.
     #[serde(default = "default_msgid_format")]
-    pub message_id_format: String,
+    pub message_id_format: MsgIdFormatSetting,
 }
 
 fn default_bind_mode() -> BindModeSetting {
@@ -270,8 +272,24 @@ fn default_enquire() -> Positive<u64> {
 fn default_response_timeout() -> Positive<u64> {
     Positive(30)
 }
-fn default_msgid_format() -> String {
-    "auto".into()
+fn default_msgid_format() -> MsgIdFormatSetting {
+    MsgIdFormatSetting("auto".into())
+}
+
+impl MsgIdFormatSetting {
+    /// The reading pair this setting names; `None` for `auto`.
+    pub fn reading_pair(&self) -> Option<smpp_dlr::msgid::ReadingPair> {
+        use smpp_dlr::msgid::{Reading, ReadingPair};
+        let (submit, receipt) = match self.0.as_str() {
+            "text" => (Reading::Exact, Reading::Exact),
+            "decimal" => (Reading::Decimal, Reading::Decimal),
+            "hex" => (Reading::Hex, Reading::Hex),
+            "hex_resp_decimal_receipt" => (Reading::Hex, Reading::Decimal),
+            "decimal_resp_hex_receipt" => (Reading::Decimal, Reading::Hex),
+            _ => return None,
+        };
+        Some(ReadingPair::new(submit, receipt))
+    }
 }
 
 impl AccountConfig {
@@ -333,6 +351,15 @@ validated!(
     /// `trx` or `tx+rx`.
     BindModeSetting(String), |s| matches!(s.as_str(), "trx" | "transceiver" | "tx+rx"),
     "must be \"trx\" or \"tx+rx\""
+);
+validated!(
+    /// How an SMSC writes message ids ([`MsgIdFormatSetting::reading_pair`]).
+    MsgIdFormatSetting(String),
+    |s| matches!(
+        s.as_str(),
+        "auto" | "text" | "decimal" | "hex" | "hex_resp_decimal_receipt" | "decimal_resp_hex_receipt"
+    ),
+    "must be auto, text, decimal, hex, hex_resp_decimal_receipt or decimal_resp_hex_receipt"
 );
 validated!(
     /// An `http://host:port/path` URL.
@@ -653,6 +680,19 @@ tps = 11.1
         assert!(e.contains("line 12"), "{e}");
         assert!(e.contains("tps"), "{e}");
         assert!(e.contains("must be a positive number"), "{e}");
+    }
+
+    #[test]
+    fn a_message_id_format_is_one_of_the_named_ones() {
+        let text = MINIMAL.replace("tps = 11.1", "tps = 11.1\nmessage_id_format = \"base64\"");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("message_id_format") && e.contains("hex_resp_decimal_receipt"), "{e}");
+        let text = MINIMAL.replace("tps = 11.1", "tps = 11.1\nmessage_id_format = \"hex\"");
+        let config = parse(&text).unwrap();
+        let account = &config.carriers.values().next().unwrap().accounts[0];
+        let pair = account.message_id_format.reading_pair().unwrap();
+        assert!(pair.is_same());
+        assert_eq!(pair.submit, smpp_dlr::msgid::Reading::Hex);
     }
 
     #[test]

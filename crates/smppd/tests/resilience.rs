@@ -301,3 +301,25 @@ async fn receipts_that_never_matched_are_forgotten_after_the_retention() {
     d.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_message_id_format_correlates_across_bases_at_once() {
+    let mut cfg = sim_config(&["au"]);
+    let carrier = &mut cfg.carriers[0];
+    carrier.message_id_format = smpp_sim::MessageIdFormat::Hex;
+    carrier.receipt_id_format = Some(smpp_sim::MessageIdFormat::Padded);
+    carrier.message_id_start = 0x38601fa;
+    carrier.receipts.tlv_receipted_message_id = false;
+    let sim = start_sim(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = daemon_toml(&sim, &dir.path().join("db"), "");
+    toml.push_str("message_id_format = \"hex_resp_decimal_receipt\"\n");
+    let d = start_daemon(&toml).await;
+    let (_, reply) = post(&d, "/v1/messages:batch", batch(3, "otp", 61_000_000)).await;
+    // No clock moves here: the format is known, so no receipt waits for a grace period.
+    for v in statuses(&d, &ids(&reply)).await {
+        assert!(matches!(v["status"].as_str(), Some("delivered" | "undeliverable")), "{v}");
+    }
+    d.shutdown().await;
+    sim.shutdown().await;
+}

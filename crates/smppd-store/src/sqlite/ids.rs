@@ -125,21 +125,34 @@ impl Formats {
         }
         let newly_learned = self.accounts.get_mut(account).and_then(|l| l.observe(pair));
         if let Some(learned) = newly_learned {
-            tx.prepare_cached(
-                "INSERT INTO id_formats (account, submit_reading, receipt_reading)
-                 VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account) DO UPDATE SET
-                    submit_reading = excluded.submit_reading,
-                    receipt_reading = excluded.receipt_reading",
-            )?
-            .execute(params![
-                account,
-                reading_code(learned.submit),
-                reading_code(learned.receipt)
-            ])?;
+            persist(tx, account, learned)?;
         }
         Ok(newly_learned)
     }
+
+    /// Sets `account`'s pair (configured, not learned), on disk too.
+    pub(super) fn set(
+        &mut self,
+        tx: &Transaction<'_>,
+        account: &str,
+        pair: ReadingPair,
+    ) -> DbResult<()> {
+        let learner = Learner { learned: Some(pair), ..Learner::default() };
+        self.accounts.insert(account.to_owned(), learner);
+        persist(tx, account, pair)
+    }
+}
+
+fn persist(tx: &Transaction<'_>, account: &str, pair: ReadingPair) -> DbResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO id_formats (account, submit_reading, receipt_reading)
+         VALUES (?1, ?2, ?3)
+         ON CONFLICT (account) DO UPDATE SET
+            submit_reading = excluded.submit_reading,
+            receipt_reading = excluded.receipt_reading",
+    )?
+    .execute(params![account, reading_code(pair.submit), reading_code(pair.receipt)])?;
+    Ok(())
 }
 
 /// Makes an acked segment findable by every reading of its SMSC id.
