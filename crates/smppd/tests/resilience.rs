@@ -215,15 +215,21 @@ async fn a_receipt_72_hours_late_and_after_a_restart_still_resolves_its_message(
     sim.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hex_resp_ids_with_decimal_receipt_text_are_learned_after_the_grace_period() {
+/// One carrier (au) that answers submits with hex ids and writes the receipt text's id in
+/// zero-padded decimal, with no receipted_message_id TLV: the classic mismatch.
+fn hex_resp_decimal_receipt_sim() -> smpp_sim::SimConfig {
     let mut cfg = sim_config(&["au"]);
     let carrier = &mut cfg.carriers[0];
     carrier.message_id_format = smpp_sim::MessageIdFormat::Hex;
     carrier.receipt_id_format = Some(smpp_sim::MessageIdFormat::Padded);
     carrier.message_id_start = 0x38601fa;
     carrier.receipts.tlv_receipted_message_id = false;
-    let sim = start_sim(cfg).await;
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hex_resp_ids_with_decimal_receipt_text_are_learned_after_the_grace_period() {
+    let sim = start_sim(hex_resp_decimal_receipt_sim()).await;
     let dir = tempfile::tempdir().unwrap();
     let clock = std::sync::Arc::new(smppd::clock::ManualClock::new(smppd::clock::now_ms()));
     let toml = daemon_toml(&sim, &dir.path().join("db"), "");
@@ -304,13 +310,7 @@ async fn receipts_that_never_matched_are_forgotten_after_the_retention() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_message_id_format_correlates_across_bases_at_once() {
-    let mut cfg = sim_config(&["au"]);
-    let carrier = &mut cfg.carriers[0];
-    carrier.message_id_format = smpp_sim::MessageIdFormat::Hex;
-    carrier.receipt_id_format = Some(smpp_sim::MessageIdFormat::Padded);
-    carrier.message_id_start = 0x38601fa;
-    carrier.receipts.tlv_receipted_message_id = false;
-    let sim = start_sim(cfg).await;
+    let sim = start_sim(hex_resp_decimal_receipt_sim()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut toml = daemon_toml(&sim, &dir.path().join("db"), "");
     toml.push_str("message_id_format = \"hex_resp_decimal_receipt\"\n");
