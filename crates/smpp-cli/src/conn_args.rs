@@ -46,6 +46,11 @@ pub(crate) struct ConnArgs {
     /// Seconds to wait for each response.
     #[arg(long = "response-timeout", default_value_t = 30.0)]
     pub(crate) response_timeout: f64,
+    /// How the receipt text's id reads against the submit_sm_resp id, when known: text,
+    /// decimal, hex, hex_resp_decimal_receipt or decimal_resp_hex_receipt. Default: learned
+    /// (receipts that only match across bases then wait 5 s until two have taught it).
+    #[arg(long = "text-id-format")]
+    pub(crate) text_id_format: Option<String>,
 }
 
 impl ConnArgs {
@@ -61,6 +66,17 @@ impl ConnArgs {
         }
         s.window(self.window).response_timeout(Duration::from_secs_f64(self.response_timeout));
         c.bind_mode(mode).binds(self.binds).session(s).tps(self.tps).queue(self.window.max(64) * 4);
+        if let Some(name) = &self.text_id_format {
+            let pair = smpp_dlr::msgid::ReadingPair::from_name(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--text-id-format {name:?}: must be one of {}",
+                    smpp_dlr::msgid::ReadingPair::NAMES.join(", ")
+                )
+            })?;
+            let mut correlation = smpp_dlr::CorrelatorConfig::new();
+            correlation.text_id_format(Some(pair));
+            c.correlation(correlation);
+        }
         if self.tls || self.ca_file.is_some() {
             c.tls(Some(TlsConfig {
                 server_name: self.server_name.clone(),

@@ -134,3 +134,17 @@ fn pretty_prints_a_dissection() {
     assert!(text.starts_with("bind_transmitter (0x00000002)"), "{text}");
     assert!(text.contains("addr_ton") && text.contains("international"), "{text}");
 }
+
+#[test]
+fn an_unknown_text_id_format_is_refused_with_the_choices() {
+    let out = smpp(
+        &["bench", "--system-id", "X", "--password", "y", "--port", "1", "--text-id-format", "b64"],
+        "",
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--text-id-format \"b64\"") && err.contains("hex_resp_decimal_receipt"),
+        "{err}"
+    );
+}

@@ -358,6 +358,7 @@ pub struct CorrelatorConfig {
     early_capacity: usize,
     early_timeout: Duration,
     cross_reading_after: Duration,
+    text_id_format: Option<ReadingPair>,
     learn_after: u32,
     finalised_retention: Duration,
 }
@@ -368,6 +369,7 @@ impl Default for CorrelatorConfig {
             early_capacity: 10_000,
             early_timeout: Duration::from_secs(30),
             cross_reading_after: Duration::from_secs(5),
+            text_id_format: None,
             learn_after: 2,
             finalised_retention: Duration::from_secs(60),
         }
@@ -410,6 +412,15 @@ impl CorrelatorConfig {
     /// matches teach its format (after that, at once). Capped by `early_timeout`.
     pub fn cross_reading_after(&mut self, value: Duration) -> &mut Self {
         self.cross_reading_after = value;
+        self
+    }
+
+    /// How the id in a receipt's text reads against the submit_sm_resp id, when it is known
+    /// (the carrier's documentation, or [`ReadingPair::from_name`]`("hex_resp_decimal_receipt")`).
+    /// Default none: learned from the first matches. Set, no receipt waits for
+    /// `cross_reading_after`. The receipted_message_id TLV is still learned on its own.
+    pub fn text_id_format(&mut self, value: Option<ReadingPair>) -> &mut Self {
+        self.text_id_format = value;
         self
     }
 
@@ -603,12 +614,11 @@ impl<S: CorrelationStore> Correlator<S> {
         let mut outcomes = Vec::new();
         for seq in seqs {
             let entry = &self.early[&seq];
-            let normaliser = self.normalisers.get(account);
             let relation = receipt_ids(&entry.receipt).find_map(|(source, rid)| {
                 let readable = |p: ReadingPair| {
                     read(rid, p.receipt).is_some() && read(message_id, p.submit).is_some()
                 };
-                pairs(normaliser, source, readable)
+                pairs_to_try(self.known(account, source), readable)
                     .find(|pair| pair.relates(message_id, rid))
                     .map(|pair| (source, pair, rid.to_owned()))
             });
@@ -744,11 +754,19 @@ impl<S: CorrelationStore> Correlator<S> {
         &self.config
     }
 
+    /// How `account`'s ids from `source` relate: learned, or configured for receipt texts
+    /// ([`CorrelatorConfig::text_id_format`]).
+    fn known(&self, account: &str, source: IdSource) -> Option<ReadingPair> {
+        let learned = self.normalisers.get(account).and_then(|n| n.learned(source));
+        let configured = self.config.text_id_format.filter(|_| source == IdSource::Text);
+        learned.map(|l| l.pair).or(configured)
+    }
+
     fn find_match(&self, account: &str, receipt: &Receipt) -> Option<Found> {
-        let normaliser = self.normalisers.get(account);
         receipt_ids(receipt).find_map(|(source, receipt_id)| {
             let readable = |p: ReadingPair| read(receipt_id, p.receipt).is_some();
-            self.find_under(account, pairs(normaliser, source, readable), source, receipt_id)
+            let pairs = pairs_to_try(self.known(account, source), readable);
+            self.find_under(account, pairs, source, receipt_id)
         })
     }
 
@@ -783,10 +801,8 @@ impl<S: CorrelationStore> Correlator<S> {
     /// resp would have been recorded by now, so this is not an early receipt meeting another
     /// message's id.
     fn find_across(&self, account: &str, receipt: &Receipt) -> Option<Found> {
-        let normaliser = self.normalisers.get(account);
         receipt_ids(receipt).find_map(|(source, receipt_id)| {
-            let learned = normaliser.and_then(|n| n.learned(source));
-            if learned.is_some_and(|l| l.pair.is_same()) {
+            if self.known(account, source).is_some_and(|p| p.is_same()) {
                 return None;
             }
             self.find_under(account, ReadingPair::cross(), source, receipt_id)
@@ -904,15 +920,6 @@ impl<S: CorrelationStore> Correlator<S> {
     }
 }
 
-/// The pairs to try for `source` ([`pairs_to_try`]).
-fn pairs(
-    normaliser: Option<&IdNormaliser>,
-    source: IdSource,
-    readable: impl Fn(ReadingPair) -> bool,
-) -> impl Iterator<Item = ReadingPair> {
-    pairs_to_try(normaliser.and_then(|n| n.learned(source)).map(|l| l.pair), readable)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -980,6 +987,20 @@ mod tests {
             let m = settled(&mut c, held, t0);
             assert_eq!((m.tag, m.message_id.as_str(), m.was_early), (7, resp, true));
         }
+    }
+
+    #[test]
+    fn a_configured_text_id_format_matches_across_bases_at_once() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::new();
+        config.text_id_format(ReadingPair::from_name("hex_resp_decimal_receipt"));
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        c.record_submit(ACCOUNT, "10", 1, t0);
+        c.record_submit(ACCOUNT, "16", 2, t0);
+        // "16" in a text is hex 10 here, not the resp "16".
+        assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("16", "DELIVRD"), t0)).tag, 1);
+        // The TLV is learned on its own: the same text as the resp.
+        assert_eq!(matched(c.handle_receipt(ACCOUNT, tlv_receipt("16", "22", 2), t0)).tag, 2);
     }
 
     #[test]

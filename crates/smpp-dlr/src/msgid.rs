@@ -104,6 +104,24 @@ impl ReadingPair {
         )
     }
 
+    /// The names used in configuration: `text`, `decimal`, `hex` (the same both ways),
+    /// `hex_resp_decimal_receipt`, `decimal_resp_hex_receipt`.
+    pub const NAMES: [&'static str; 5] =
+        ["text", "decimal", "hex", "hex_resp_decimal_receipt", "decimal_resp_hex_receipt"];
+
+    /// The pair a configuration name stands for (see [`ReadingPair::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let (submit, receipt) = match name {
+            "text" => (Reading::Exact, Reading::Exact),
+            "decimal" => (Reading::Decimal, Reading::Decimal),
+            "hex" => (Reading::Hex, Reading::Hex),
+            "hex_resp_decimal_receipt" => (Reading::Hex, Reading::Decimal),
+            "decimal_resp_hex_receipt" => (Reading::Decimal, Reading::Hex),
+            _ => return None,
+        };
+        Some(Self::new(submit, receipt))
+    }
+
     /// The cross pairs (hex↔decimal), in [`ReadingPair::DEFAULT_ORDER`].
     pub fn cross() -> impl Iterator<Item = ReadingPair> {
         Self::DEFAULT_ORDER.into_iter().filter(|p| !p.is_same())

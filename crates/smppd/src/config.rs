@@ -279,16 +279,7 @@ fn default_msgid_format() -> MsgIdFormatSetting {
 impl MsgIdFormatSetting {
     /// The reading pair this setting names; `None` for `auto`.
     pub fn reading_pair(&self) -> Option<smpp_dlr::msgid::ReadingPair> {
-        use smpp_dlr::msgid::{Reading, ReadingPair};
-        let (submit, receipt) = match self.0.as_str() {
-            "text" => (Reading::Exact, Reading::Exact),
-            "decimal" => (Reading::Decimal, Reading::Decimal),
-            "hex" => (Reading::Hex, Reading::Hex),
-            "hex_resp_decimal_receipt" => (Reading::Hex, Reading::Decimal),
-            "decimal_resp_hex_receipt" => (Reading::Decimal, Reading::Hex),
-            _ => return None,
-        };
-        Some(ReadingPair::new(submit, receipt))
+        smpp_dlr::msgid::ReadingPair::from_name(&self.0)
     }
 }
 
@@ -355,10 +346,7 @@ validated!(
 validated!(
     /// How an SMSC writes message ids ([`MsgIdFormatSetting::reading_pair`]).
     MsgIdFormatSetting(String),
-    |s| matches!(
-        s.as_str(),
-        "auto" | "text" | "decimal" | "hex" | "hex_resp_decimal_receipt" | "decimal_resp_hex_receipt"
-    ),
+    |s| s == "auto" || smpp_dlr::msgid::ReadingPair::from_name(s).is_some(),
     "must be auto, text, decimal, hex, hex_resp_decimal_receipt or decimal_resp_hex_receipt"
 );
 validated!(
