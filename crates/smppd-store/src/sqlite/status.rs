@@ -61,32 +61,40 @@ fn follows_ledger(status: MessageStatus) -> bool {
     }
 }
 
-fn counts(tx: &Transaction<'_>, id: MessageId) -> DbResult<SegmentCounts> {
-    let counts = tx
+/// Message `id`'s status and its segments' counts, in one statement (this runs for every
+/// submit result and receipt, on the single writer).
+fn status_and_counts(
+    tx: &Transaction<'_>,
+    id: MessageId,
+) -> DbResult<Option<(MessageStatus, SegmentCounts)>> {
+    let found = tx
         .prepare_cached(
-            "SELECT count(*),
-                    total(state = 'failed'),
-                    total(receipt_final AND NOT receipt_delivered),
-                    total(state = 'submitting'),
-                    total(state = 'unknown'),
-                    total(state = 'queued'),
-                    total(receipt_final AND receipt_delivered)
-             FROM segments WHERE message_id = ?1",
+            "SELECT m.status, count(*),
+                    total(s.state = 'failed'),
+                    total(s.receipt_final AND NOT s.receipt_delivered),
+                    total(s.state = 'submitting'),
+                    total(s.state = 'unknown'),
+                    total(s.state = 'queued'),
+                    total(s.receipt_final AND s.receipt_delivered)
+             FROM messages m JOIN segments s ON s.message_id = m.id
+             WHERE m.id = ?1 GROUP BY m.id",
         )?
         .query_row([id], |row| {
             // total() returns a float; counts of a message's segments fit u32 exactly.
             let n = |i: usize| row.get::<_, f64>(i).map(|v| v as u32);
-            Ok(SegmentCounts {
-                total: row.get(0)?,
-                failed: n(1)?,
-                undelivered: n(2)?,
-                submitting: n(3)?,
-                unknown: n(4)?,
-                queued: n(5)?,
-                delivered: n(6)?,
-            })
-        })?;
-    Ok(counts)
+            let counts = SegmentCounts {
+                total: row.get(1)?,
+                failed: n(2)?,
+                undelivered: n(3)?,
+                submitting: n(4)?,
+                unknown: n(5)?,
+                queued: n(6)?,
+                delivered: n(7)?,
+            };
+            Ok((row.get(0)?, counts))
+        })
+        .optional()?;
+    Ok(found)
 }
 
 /// The current status of message `id`, if it exists.
@@ -106,11 +114,11 @@ pub(super) fn refresh(
     at: Millis,
     reason: Option<&str>,
 ) -> DbResult<Option<MessageStatus>> {
-    let Some(before) = current(tx, id)? else { return Ok(None) };
+    let Some((before, counts)) = status_and_counts(tx, id)? else { return Ok(None) };
     if !follows_ledger(before) {
         return Ok(Some(before));
     }
-    let after = derive(counts(tx, id)?);
+    let after = derive(counts);
     if after != before {
         set_status(tx, id, after, at, reason)?;
     }
