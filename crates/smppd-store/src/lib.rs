@@ -144,9 +144,14 @@ pub trait Store: Send + Sync + 'static {
     /// Messages currently `queued` or `held`, or `submitting` (the bound for 503s).
     fn backlog(&self) -> Result<u64>;
 
-    /// Sets how `account`'s receipt ids read against its submit_sm_resp ids (configured
-    /// rather than learned); kept like a learned one.
-    fn set_id_format(&self, account: &str, pair: smpp_dlr::msgid::ReadingPair) -> Result<()>;
+    /// Sets how `account`'s receipt ids read against its submit_sm_resp ids, from the
+    /// configuration; `None` (`auto`) forgets a pair an earlier configuration set, so the
+    /// account learns again (a learned pair is kept).
+    fn configure_id_format(
+        &self,
+        account: &str,
+        pair: Option<smpp_dlr::msgid::ReadingPair>,
+    ) -> Result<()>;
 
     /// Receipts held on disk: they matched no submit yet.
     fn held_receipts(&self) -> Result<u64>;

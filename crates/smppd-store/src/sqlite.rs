@@ -342,8 +342,12 @@ impl Store for SqliteStore {
         self.read("backlog", read::backlog)
     }
 
-    fn set_id_format(&self, account: &str, pair: smpp_dlr::msgid::ReadingPair) -> Result<()> {
-        self.write("set_id_format", |tx, formats| formats.set(tx, account, pair))
+    fn configure_id_format(
+        &self,
+        account: &str,
+        pair: Option<smpp_dlr::msgid::ReadingPair>,
+    ) -> Result<()> {
+        self.write("configure_id_format", |tx, formats| formats.configure(tx, account, pair))
     }
 
     fn held_receipts(&self) -> Result<u64> {

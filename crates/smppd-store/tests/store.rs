@@ -447,6 +447,44 @@ fn the_learned_id_format_outlives_a_restart() {
 }
 
 #[test]
+fn a_configured_id_format_applies_at_once_and_auto_forgets_it_but_not_a_learned_one() {
+    use smpp_dlr::msgid::ReadingPair;
+    let dir = tempfile::tempdir().unwrap();
+    let hex_dec = ReadingPair::from_name("hex_resp_decimal_receipt");
+    {
+        let store = open(dir.path());
+        store.configure_id_format(ACCOUNT, hex_dec).unwrap();
+        store.configure_id_format("docomo-2", None).unwrap();
+        let id = accept_one(&store, message("+8171"));
+        claim(&store, T0);
+        ack(&store, id, "38601fa", T0);
+        let outcome = apply(&store, receipt("0059113978", "DELIVRD", T0 + 1));
+        assert!(matches!(outcome, ReceiptOutcome::Matched { message, .. } if message == id));
+    }
+    // The configuration says `auto` again: the configured pair is forgotten.
+    let store = open(dir.path());
+    store.configure_id_format(ACCOUNT, None).unwrap();
+    let id = accept_one(&store, message("+8172"));
+    claim(&store, T0);
+    ack(&store, id, "18d0e03a", T0);
+    assert_eq!(apply(&store, receipt("0416342074", "DELIVRD", T0 + 1)), ReceiptOutcome::Held);
+    // A learned pair (two receipts read across bases after their wait) is kept by `auto`.
+    let other = accept_one(&store, message("+8173"));
+    claim(&store, T0);
+    ack(&store, other, "6aad5", T0);
+    assert_eq!(apply(&store, receipt("436949", "DELIVRD", T0 + 2)), ReceiptOutcome::Held);
+    assert_eq!(store.sweep_held_receipts(T0 + 2, 10).unwrap().len(), 2);
+    store.configure_id_format(ACCOUNT, None).unwrap();
+    drop(store);
+    let store = open(dir.path());
+    let last = accept_one(&store, message("+8174"));
+    claim(&store, T0);
+    ack(&store, last, "10", T0);
+    let outcome = apply(&store, receipt("16", "DELIVRD", T0 + 3));
+    assert!(matches!(outcome, ReceiptOutcome::Matched { message, .. } if message == last));
+}
+
+#[test]
 fn an_early_receipt_is_held_on_disk_and_matched_when_the_ack_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let id = {

@@ -321,17 +321,17 @@ fn mo_writer(store: &Arc<dyn Store>, window_hours: u64) -> GroupCommit<MoIn, MoR
     GroupCommit::spawn(256, 5_000, move |m| store.record_mos(m, window))
 }
 
-/// Sets the message-id format of every account configured with one (not `auto`).
+/// Gives every account its configured message-id format (`auto`: learned).
 async fn set_id_formats(store: &Arc<dyn Store>, config: &Config) -> anyhow::Result<()> {
     let formats: Vec<_> = config
         .carriers
         .values()
         .flat_map(|c| &c.accounts)
-        .filter_map(|a| Some((a.name().to_owned(), a.message_id_format.reading_pair()?)))
+        .map(|a| (a.name().to_owned(), a.message_id_format.reading_pair()))
         .collect();
     let s = store.clone();
     tokio::task::spawn_blocking(move || {
-        formats.iter().try_for_each(|(account, pair)| s.set_id_format(account, *pair))
+        formats.iter().try_for_each(|(account, pair)| s.configure_id_format(account, *pair))
     })
     .await??;
     Ok(())

@@ -131,27 +131,54 @@ impl Formats {
     }
 
     /// Sets `account`'s pair (configured, not learned), on disk too.
-    pub(super) fn set(
+    /// Sets `account`'s pair from the configuration, on disk too, marked as configured.
+    /// `None` (the configuration says `auto`) forgets a pair that an earlier configuration
+    /// set, so the account learns again; a learned pair is kept.
+    pub(super) fn configure(
         &mut self,
         tx: &Transaction<'_>,
         account: &str,
-        pair: ReadingPair,
+        pair: Option<ReadingPair>,
     ) -> DbResult<()> {
+        let Some(pair) = pair else {
+            let forgot = tx
+                .prepare_cached("DELETE FROM id_formats WHERE account = ?1 AND configured")?
+                .execute([account])?;
+            if forgot > 0 {
+                self.accounts.remove(account);
+            }
+            return Ok(());
+        };
         let learner = Learner { learned: Some(pair), ..Learner::default() };
         self.accounts.insert(account.to_owned(), learner);
-        persist(tx, account, pair)
+        write_pair(tx, account, pair, true)
     }
 }
 
 fn persist(tx: &Transaction<'_>, account: &str, pair: ReadingPair) -> DbResult<()> {
+    write_pair(tx, account, pair, false)
+}
+
+fn write_pair(
+    tx: &Transaction<'_>,
+    account: &str,
+    pair: ReadingPair,
+    configured: bool,
+) -> DbResult<()> {
     tx.prepare_cached(
-        "INSERT INTO id_formats (account, submit_reading, receipt_reading)
-         VALUES (?1, ?2, ?3)
+        "INSERT INTO id_formats (account, submit_reading, receipt_reading, configured)
+         VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (account) DO UPDATE SET
             submit_reading = excluded.submit_reading,
-            receipt_reading = excluded.receipt_reading",
+            receipt_reading = excluded.receipt_reading,
+            configured = excluded.configured",
     )?
-    .execute(params![account, reading_code(pair.submit), reading_code(pair.receipt)])?;
+    .execute(params![
+        account,
+        reading_code(pair.submit),
+        reading_code(pair.receipt),
+        configured
+    ])?;
     Ok(())
 }
 

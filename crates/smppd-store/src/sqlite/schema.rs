@@ -6,7 +6,7 @@ use super::DbResult;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
 /// migration never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER, HELD_SWEEP, CARRIERS_LEARNED];
+const MIGRATIONS: &[&str] = &[V1, POLICY_LAYER, HELD_SWEEP, CARRIERS_LEARNED, CONFIGURED_FORMATS];
 
 /// Brings the database to the latest version, each migration in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
@@ -262,6 +262,12 @@ CREATE TABLE carriers_learned (
     carrier TEXT    NOT NULL,
     at      INTEGER NOT NULL
 ) WITHOUT ROWID;
+"#;
+
+/// Whether an account's id format came from the configuration (forgotten when it says
+/// `auto` again) or was learned (kept).
+const CONFIGURED_FORMATS: &str = r#"
+ALTER TABLE id_formats ADD COLUMN configured INTEGER NOT NULL DEFAULT 0;
 "#;
 
 #[cfg(test)]
