@@ -407,16 +407,21 @@ async fn refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             ))
         })
         .await;
-        if let Ok(Ok((depth, backlog, held))) = r {
-            app.backlog.store(backlog, Ordering::Relaxed);
-            app.metrics.receipts_held.set(i64::try_from(held).unwrap_or(i64::MAX));
-            app.metrics.queue.reset();
-            for d in depth {
-                app.metrics
-                    .queue
-                    .with_label_values(&[d.status.as_str(), &d.class, &d.carrier])
-                    .set(d.count as i64);
+        match r {
+            Ok(Ok((depth, backlog, held))) => {
+                app.backlog.store(backlog, Ordering::Relaxed);
+                app.metrics.receipts_held.set(i64::try_from(held).unwrap_or(i64::MAX));
+                app.metrics.queue.reset();
+                for d in depth {
+                    app.metrics
+                        .queue
+                        .with_label_values(&[d.status.as_str(), &d.class, &d.carrier])
+                        .set(d.count as i64);
+                }
             }
+            // Deadlines, the receipt sweep and the gauges wait for the next second.
+            Ok(Err(e)) => tracing::error!(error = %e, "periodic refresh failed"),
+            Err(e) => tracing::error!(error = %e, "periodic refresh task failed"),
         }
         refresh_binds(&app, &mut seen);
     }
