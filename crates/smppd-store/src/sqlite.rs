@@ -15,12 +15,15 @@ mod reports;
 mod schema;
 mod status;
 mod submits;
+mod tx;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use tx::Tx;
 
 use crate::{
     Accepted, AuditEvent, BatchAction, BatchId, BatchOutcome, BatchRow, BatchView, BeforeSend,
@@ -96,7 +99,8 @@ struct Writer {
 /// - `id_formats`: the reading pair learned per account (see below).
 /// - `mos`: received MOs with the message they answer.
 /// - `webhooks`: the transactional outbox (not written when [`SqliteOptions::webhooks`] is off).
-/// - `depth`: message counts per (status, class, carrier), kept by triggers on `messages`, so
+/// - `depth`: message counts per (status, class, carrier), moved by the writer in the
+///   transaction that changes a message (`sqlite/tx.rs`; triggers cost too much), so
 ///   [`Store::depth`] and [`Store::backlog`] cost a few rows however many messages wait.
 /// - `lists`: the suppression and opt-out lists, keyed by (number, list) so one seek answers
 ///   both for a number ([`Store::list_hits`]).
@@ -204,12 +208,12 @@ impl SqliteStore {
     fn write<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&Transaction<'_>, &mut ids::Formats) -> DbResult<T>,
+        f: impl FnOnce(&Tx<'_>, &mut ids::Formats) -> DbResult<T>,
     ) -> Result<T> {
         let mut writer = relock(&self.writer);
         let Writer { conn, formats } = &mut *writer;
         let run = || -> DbResult<T> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
             let out = f(&tx, formats)?;
             tx.commit()?;
             Ok(out)

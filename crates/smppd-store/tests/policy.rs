@@ -1,6 +1,8 @@
 //! The policy layer's part of the [`Store`] contract: lists, the pre-send check, re-routes,
 //! batches with approval, the billing report and the audit trail.
 
+mod support;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -143,6 +145,7 @@ fn the_pre_send_check_rejects_or_holds_claimed_messages_without_sending_them() {
     let events = store.audit_events(late).unwrap();
     assert_eq!(events[0].kind, "held");
     assert!(events[0].detail.as_deref().unwrap().contains("quiet hours"));
+    support::assert_depth_is_exact(&store, &dir.path().join("smppd.db"));
 }
 
 #[test]
@@ -179,6 +182,7 @@ fn a_refused_message_is_rerouted_once_with_the_new_carriers_segments() {
     store.claim("docomo", "docomo-1", T0, 10).unwrap();
     ack(&store, part, 0, "77", T0);
     assert!(!store.reroute(&Reroute { message: part, ..r }).unwrap());
+    support::assert_depth_is_exact(&store, &dir.path().join("smppd.db"));
 }
 
 fn row(line: u32, to: &str) -> BatchRow {
@@ -324,12 +328,14 @@ fn a_paused_batch_is_not_claimed_and_resumes_as_it_was() {
     );
     let kinds: Vec<String> = store.audit_events(1).unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["paused", "resumed"]);
+    support::assert_depth_is_exact(&store, &dir.path().join("smppd.db"));
 
     assert_eq!(
         store.batch_action(id, &BatchAction::Cancel, "ops", T0 + 2).unwrap(),
         BatchOutcome::Applied(BatchStatus::Cancelled)
     );
     assert_eq!(store.batch(id).unwrap().unwrap().messages, [(MessageStatus::Cancelled, 2)]);
+    support::assert_depth_is_exact(&store, &dir.path().join("smppd.db"));
     assert_eq!(
         store.batch_action(id, &BatchAction::Resume, "ops", T0 + 3).unwrap(),
         BatchOutcome::Conflict(BatchStatus::Cancelled)

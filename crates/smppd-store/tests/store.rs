@@ -1,6 +1,8 @@
 //! The [`Store`] contract, checked on [`SqliteStore`] with real files (and reopens where the
 //! point is durability).
 
+mod support;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -806,6 +808,58 @@ fn depth_counts_messages_by_status_class_and_carrier() {
         ]
     );
     assert_eq!(store.backlog().unwrap(), 2);
+}
+
+/// Every kind of status change moves the counts in `depth` exactly: accept (queued, held,
+/// rejected), claim, acks, retryable and final failures, unknown results, receipts,
+/// cancel, expiry, recovery after a crash and the operator's decisions.
+#[test]
+fn depth_matches_the_messages_after_every_kind_of_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("smppd.db");
+    let store = open(dir.path());
+    let check = |store: &SqliteStore| support::assert_depth_is_exact(store, &db);
+    let ids: Vec<MessageId> =
+        (0..8).map(|i| accept_one(&store, message(&format!("+8190000{i}")))).collect();
+    let held =
+        NewMessage { status: MessageStatus::Held, not_before: T0 + MINUTE, ..message("+8191") };
+    let held = accept_one(&store, held);
+    let doomed = NewMessage { deadline: Some(T0 + 2 * MINUTE), ..message("+8192") };
+    let doomed = NewMessage { class: "campaign".into(), not_before: T0 + 9 * MINUTE, ..doomed };
+    let doomed = accept_one(&store, doomed);
+    accept_one(&store, NewMessage { status: MessageStatus::Rejected, ..message("+8193") });
+    check(&store);
+
+    assert_eq!(claim(&store, T0).len(), 8);
+    check(&store);
+    let failed = |id, retry| result(id, 0, SubmitOutcome::Failed { status: 0x58, retry }, T0);
+    let results = [
+        acked(ids[0], 0, "a0", T0),
+        acked(ids[1], 0, "a1", T0),
+        failed(ids[2], true),
+        failed(ids[3], false),
+        result(ids[4], 0, SubmitOutcome::Unknown, T0),
+        result(ids[5], 0, SubmitOutcome::Unknown, T0),
+    ];
+    store.record_submits(&results, MINUTE).unwrap();
+    check(&store);
+    apply(&store, receipt("a0", "DELIVRD", T0 + 1));
+    apply(&store, receipt("a1", "UNDELIV", T0 + 1));
+    check(&store);
+
+    assert_eq!(store.cancel(held, T0 + 2).unwrap(), CancelOutcome::Cancelled);
+    assert_eq!(store.expire(T0 + 3 * MINUTE).unwrap(), 1, "{doomed} expires");
+    check(&store);
+    store.resolve_unknown(ids[4], UnknownDecision::Resend, T0 + 4).unwrap();
+    store.resolve_unknown(ids[5], UnknownDecision::Abandon, T0 + 4).unwrap();
+    check(&store);
+
+    // ids[6] and ids[7] are still submitting when the daemon "crashes".
+    drop(store);
+    let store = open(dir.path());
+    let recovery = store.recover(T0 + 5, &|class| class == "otp").unwrap();
+    assert_eq!(recovery.requeued, 2);
+    check(&store);
 }
 
 /// A day's traffic for one big issuer, through every phase, in batches as the daemon's group

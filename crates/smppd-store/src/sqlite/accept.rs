@@ -1,20 +1,21 @@
 //! Accepting messages: the row, its `queued` ledger rows, idempotency.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension};
 
 use serde_json::json;
 
 use super::events;
 use super::outbox::{self, StatusEvent};
+use super::tx::Tx;
 use super::DbResult;
 use crate::{Accepted, MessageId, MessageStatus, NewMessage};
 
 /// Stores each message (or finds its earlier copy), in input order.
-pub(super) fn accept(tx: &Transaction<'_>, messages: &[NewMessage]) -> DbResult<Vec<Accepted>> {
+pub(super) fn accept(tx: &Tx<'_>, messages: &[NewMessage]) -> DbResult<Vec<Accepted>> {
     messages.iter().map(|m| accept_one(tx, m)).collect()
 }
 
-pub(super) fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accepted> {
+pub(super) fn accept_one(tx: &Tx<'_>, m: &NewMessage) -> DbResult<Accepted> {
     // Rows inserted earlier in this transaction are visible here, so a repeat within one
     // slice is found the same way as one from an earlier request.
     if let Some(key) = &m.idempotency_key {
@@ -56,6 +57,7 @@ pub(super) fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accep
             ],
             |row| row.get(0),
         )?;
+    tx.count(m.status, &m.class, &m.carrier, 1);
     let mut ledger = tx.prepare_cached(
         "INSERT INTO segments (message_id, idx, state) VALUES (?1, ?2, 'queued')",
     )?;
@@ -82,7 +84,7 @@ pub(super) fn accept_one(tx: &Transaction<'_>, m: &NewMessage) -> DbResult<Accep
 
 /// A hold or a rejection at accept goes in the audit trail: once a held message is sent,
 /// its reason is gone from the row. A plain `queued` needs no event (the row says it).
-fn record_decision(tx: &Transaction<'_>, id: MessageId, m: &NewMessage) -> DbResult<()> {
+fn record_decision(tx: &Tx<'_>, id: MessageId, m: &NewMessage) -> DbResult<()> {
     let detail = match m.status {
         MessageStatus::Held => json!({"until": m.not_before, "reason": m.reason}),
         MessageStatus::Rejected => json!({"reason": m.reason}),
@@ -92,7 +94,7 @@ fn record_decision(tx: &Transaction<'_>, id: MessageId, m: &NewMessage) -> DbRes
 }
 
 /// The message stored earlier under (`api_key`, `key`), as a duplicate.
-fn find_repeat(tx: &Transaction<'_>, api_key: &str, key: &str) -> DbResult<Option<Accepted>> {
+fn find_repeat(tx: &Tx<'_>, api_key: &str, key: &str) -> DbResult<Option<Accepted>> {
     let earlier = tx
         .prepare_cached(
             "SELECT id, status, carrier, segments FROM messages

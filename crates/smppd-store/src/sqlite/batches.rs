@@ -8,6 +8,7 @@
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
+use super::tx::Tx;
 use super::{accept, status, DbResult};
 use crate::{
     BatchAction, BatchId, BatchOutcome, BatchRow, BatchStatus, BatchView, CarrierTotal, MessageId,
@@ -33,12 +34,7 @@ impl FromSql for BatchStatus {
 }
 
 /// Stores a new draft and its rows.
-pub(super) fn create(
-    tx: &Transaction<'_>,
-    b: &NewBatch,
-    by: &str,
-    at: Millis,
-) -> DbResult<BatchId> {
+pub(super) fn create(tx: &Tx<'_>, b: &NewBatch, by: &str, at: Millis) -> DbResult<BatchId> {
     let id: BatchId = tx
         .prepare_cached(
             "INSERT INTO batches (name, class, from_addr, template, number_column, send_at,
@@ -63,7 +59,7 @@ pub(super) fn create(
     Ok(id)
 }
 
-fn insert_rows(tx: &Transaction<'_>, id: BatchId, rows: &[BatchRow]) -> DbResult<()> {
+fn insert_rows(tx: &Tx<'_>, id: BatchId, rows: &[BatchRow]) -> DbResult<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO batch_rows (batch_id, line, to_addr, text, carrier, segments, billable,
             errors)
@@ -217,7 +213,7 @@ struct Current {
     edited_by: Option<String>,
 }
 
-fn current(tx: &Transaction<'_>, id: BatchId) -> DbResult<Option<Current>> {
+fn current(tx: &Tx<'_>, id: BatchId) -> DbResult<Option<Current>> {
     let found = tx
         .prepare_cached("SELECT status, created_by, edited_by FROM batches WHERE id = ?1")?
         .query_row([id], |row| {
@@ -237,7 +233,7 @@ fn current(tx: &Transaction<'_>, id: BatchId) -> DbResult<Option<Current>> {
 
 /// One workflow step, if the batch's status allows it.
 pub(super) fn act(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: BatchId,
     action: &BatchAction,
     by: &str,
@@ -267,13 +263,13 @@ pub(super) fn act(
     Ok(BatchOutcome::Applied(next))
 }
 
-fn set_status(tx: &Transaction<'_>, id: BatchId, status: BatchStatus, at: Millis) -> DbResult<()> {
+fn set_status(tx: &Tx<'_>, id: BatchId, status: BatchStatus, at: Millis) -> DbResult<()> {
     tx.prepare_cached("UPDATE batches SET status = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, status, at])?;
     Ok(())
 }
 
-fn enqueue(tx: &Transaction<'_>, messages: &[NewMessage]) -> DbResult<()> {
+fn enqueue(tx: &Tx<'_>, messages: &[NewMessage]) -> DbResult<()> {
     for m in messages {
         accept::accept_one(tx, m)?;
     }
@@ -281,7 +277,7 @@ fn enqueue(tx: &Transaction<'_>, messages: &[NewMessage]) -> DbResult<()> {
 }
 
 fn submit(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: BatchId,
     by: &str,
     at: Millis,
@@ -301,7 +297,7 @@ fn submit(
 }
 
 fn approve(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: BatchId,
     by: &str,
     at: Millis,
@@ -315,7 +311,7 @@ fn approve(
 }
 
 fn reject(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: BatchId,
     by: &str,
     at: Millis,
@@ -330,13 +326,7 @@ fn reject(
     Ok(BatchStatus::Draft)
 }
 
-fn edit(
-    tx: &Transaction<'_>,
-    id: BatchId,
-    by: &str,
-    at: Millis,
-    b: &NewBatch,
-) -> DbResult<BatchStatus> {
+fn edit(tx: &Tx<'_>, id: BatchId, by: &str, at: Millis, b: &NewBatch) -> DbResult<BatchStatus> {
     tx.prepare_cached(
         "UPDATE batches SET name = ?2, class = ?3, from_addr = ?4, template = ?5,
             number_column = ?6, send_at = ?7, deadline = ?8, edited_by = ?9, edited_at = ?10,
@@ -361,7 +351,10 @@ fn edit(
     Ok(BatchStatus::Draft)
 }
 
-fn pause(tx: &Transaction<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<BatchStatus> {
+/// The messages a paused batch holds (its rows in `paused`), for [`Tx::recounting`].
+const PAUSED_IDS: &str = "SELECT message_id FROM paused WHERE batch_id = ?1";
+
+fn pause(tx: &Tx<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<BatchStatus> {
     tx.prepare_cached(
         "INSERT INTO paused (message_id, batch_id, status, not_before, reason)
          SELECT id, batch_id, status, not_before, reason FROM messages
@@ -369,23 +362,20 @@ fn pause(tx: &Transaction<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<Ba
     )?
     .execute([id])?;
     let reason = format!("batch {id} paused");
-    tx.prepare_cached(
-        "UPDATE messages SET status = 'held', not_before = ?2, reason = ?3, updated_at = ?4
-         WHERE id IN (SELECT message_id FROM paused WHERE batch_id = ?1)",
-    )?
-    .execute(params![id, PAUSED_UNTIL, reason, at])?;
+    tx.recounting(PAUSED_IDS, [id], || {
+        tx.prepare_cached(
+            "UPDATE messages SET status = 'held', not_before = ?2, reason = ?3, updated_at = ?4
+             WHERE id IN (SELECT message_id FROM paused WHERE batch_id = ?1)",
+        )?
+        .execute(params![id, PAUSED_UNTIL, reason, at])?;
+        Ok(())
+    })?;
     record_for_paused(tx, id, "paused", by, at)?;
     set_status(tx, id, BatchStatus::Paused, at)?;
     Ok(BatchStatus::Paused)
 }
 
-fn record_for_paused(
-    tx: &Transaction<'_>,
-    id: BatchId,
-    kind: &str,
-    by: &str,
-    at: Millis,
-) -> DbResult<()> {
+fn record_for_paused(tx: &Tx<'_>, id: BatchId, kind: &str, by: &str, at: Millis) -> DbResult<()> {
     tx.prepare_cached(
         "INSERT INTO events (message_id, at, kind, actor)
          SELECT message_id, ?2, ?3, ?4 FROM paused WHERE batch_id = ?1",
@@ -396,30 +386,35 @@ fn record_for_paused(
 
 /// Puts back what the paused messages were. Those cancelled or expired meanwhile stay so.
 /// One that is now due inside its quiet hours is held again by the sender's pre-send check.
-fn resume(tx: &Transaction<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<BatchStatus> {
+fn resume(tx: &Tx<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<BatchStatus> {
     record_for_paused(tx, id, "resumed", by, at)?;
-    tx.prepare_cached(
-        "UPDATE messages SET status = p.status, not_before = p.not_before, reason = p.reason,
-            updated_at = ?2
-         FROM paused AS p
-         WHERE p.message_id = messages.id AND p.batch_id = ?1 AND messages.status = 'held'",
-    )?
-    .execute(params![id, at])?;
+    tx.recounting(PAUSED_IDS, [id], || {
+        tx.prepare_cached(
+            "UPDATE messages SET status = p.status, not_before = p.not_before, reason = p.reason,
+                updated_at = ?2
+             FROM paused AS p
+             WHERE p.message_id = messages.id AND p.batch_id = ?1 AND messages.status = 'held'",
+        )?
+        .execute(params![id, at])?;
+        Ok(())
+    })?;
     tx.prepare_cached("DELETE FROM paused WHERE batch_id = ?1")?.execute([id])?;
     set_status(tx, id, BatchStatus::Running, at)?;
     Ok(BatchStatus::Running)
 }
 
-fn cancel(tx: &Transaction<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<BatchStatus> {
-    let waiting: Vec<MessageId> = tx
+fn cancel(tx: &Tx<'_>, id: BatchId, by: &str, at: Millis) -> DbResult<BatchStatus> {
+    let waiting: Vec<(MessageId, MessageStatus)> = tx
         .prepare_cached(
-            "SELECT id FROM messages WHERE batch_id = ?1 AND status IN ('queued', 'held')",
+            "SELECT id, status FROM messages
+             WHERE batch_id = ?1 AND status IN ('queued', 'held')",
         )?
-        .query_map([id], |row| row.get(0))?
+        .query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let reason = format!("batch {id} cancelled by {by}");
-    for message in waiting {
-        status::set_status(tx, message, MessageStatus::Cancelled, at, Some(&reason))?;
+    for (message, from) in waiting {
+        let to = MessageStatus::Cancelled;
+        status::set_status(tx, message, from, to, at, Some(&reason))?;
     }
     tx.prepare_cached("DELETE FROM paused WHERE batch_id = ?1")?.execute([id])?;
     tx.prepare_cached("UPDATE batches SET cancelled_by = ?2, cancelled_at = ?3 WHERE id = ?1")?

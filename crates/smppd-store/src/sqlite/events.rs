@@ -5,12 +5,13 @@
 use rusqlite::{params, Transaction};
 use serde_json::Value;
 
+use super::tx::Tx;
 use super::DbResult;
 use crate::{AuditEvent, MessageId, Millis};
 
 /// Records one event in the caller's transaction.
 pub(super) fn record(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     message: MessageId,
     at: Millis,
     kind: &str,
@@ -42,7 +43,7 @@ pub(super) fn of_message(tx: &Transaction<'_>, id: MessageId) -> DbResult<Vec<Au
 }
 
 /// Deletes events older than `before`.
-pub(super) fn purge(tx: &Transaction<'_>, before: Millis) -> DbResult<u64> {
+pub(super) fn purge(tx: &Tx<'_>, before: Millis) -> DbResult<u64> {
     let n = tx.prepare_cached("DELETE FROM events WHERE at < ?1")?.execute([before])?;
     Ok(n as u64)
 }

@@ -6,9 +6,10 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use smpp_dlr::msgid::{candidates, pairs_to_try, read, reads_alike, Reading, ReadingPair};
 
+use super::tx::Tx;
 use super::DbResult;
 use crate::MessageId;
 
@@ -111,7 +112,7 @@ impl Formats {
     /// of the disk until the next restart: harmless, the preference is only an ordering.)
     pub(super) fn observe(
         &mut self,
-        tx: &Transaction<'_>,
+        tx: &Tx<'_>,
         account: &str,
         pair: ReadingPair,
         id: &str,
@@ -136,7 +137,7 @@ impl Formats {
     /// set, so the account learns again; a learned pair is kept.
     pub(super) fn configure(
         &mut self,
-        tx: &Transaction<'_>,
+        tx: &Tx<'_>,
         account: &str,
         pair: Option<ReadingPair>,
     ) -> DbResult<()> {
@@ -155,16 +156,11 @@ impl Formats {
     }
 }
 
-fn persist(tx: &Transaction<'_>, account: &str, pair: ReadingPair) -> DbResult<()> {
+fn persist(tx: &Tx<'_>, account: &str, pair: ReadingPair) -> DbResult<()> {
     write_pair(tx, account, pair, false)
 }
 
-fn write_pair(
-    tx: &Transaction<'_>,
-    account: &str,
-    pair: ReadingPair,
-    configured: bool,
-) -> DbResult<()> {
+fn write_pair(tx: &Tx<'_>, account: &str, pair: ReadingPair, configured: bool) -> DbResult<()> {
     tx.prepare_cached(
         "INSERT INTO id_formats (account, submit_reading, receipt_reading, configured)
          VALUES (?1, ?2, ?3, ?4)
@@ -184,7 +180,7 @@ fn write_pair(
 
 /// Makes an acked segment findable by every reading of its SMSC id.
 pub(super) fn index_segment(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     account: &str,
     smsc_id: &str,
     message: MessageId,
@@ -217,7 +213,7 @@ pub(super) struct Found {
 /// The acked segment of `account` that `receipt_id` names: the first pair (learned first)
 /// with any match wins; among several matches, the most recently submitted.
 pub(super) fn find_segment(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     formats: &Formats,
     account: &str,
     receipt_id: &str,
@@ -227,16 +223,12 @@ pub(super) fn find_segment(
 }
 
 /// The acked segment that a cross reading (hex↔decimal) of `receipt_id` names, if any.
-pub(super) fn find_cross(
-    tx: &Transaction<'_>,
-    account: &str,
-    receipt_id: &str,
-) -> DbResult<Option<Found>> {
+pub(super) fn find_cross(tx: &Tx<'_>, account: &str, receipt_id: &str) -> DbResult<Option<Found>> {
     find_under(tx, ReadingPair::cross(), account, receipt_id)
 }
 
 fn find_under(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     pairs: impl Iterator<Item = ReadingPair>,
     account: &str,
     receipt_id: &str,

@@ -2,11 +2,12 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::tx::Tx;
 use super::DbResult;
 use crate::{ListEntry, ListHits, ListKind};
 
 /// Adds or replaces an entry.
-pub(super) fn put(tx: &Transaction<'_>, list: ListKind, e: &ListEntry) -> DbResult<()> {
+pub(super) fn put(tx: &Tx<'_>, list: ListKind, e: &ListEntry) -> DbResult<()> {
     tx.prepare_cached(
         "INSERT INTO lists (number, list, reason, added_by, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (number, list) DO UPDATE
@@ -17,7 +18,7 @@ pub(super) fn put(tx: &Transaction<'_>, list: ListKind, e: &ListEntry) -> DbResu
 }
 
 /// Removes an entry; whether there was one.
-pub(super) fn remove(tx: &Transaction<'_>, list: ListKind, number: &str) -> DbResult<bool> {
+pub(super) fn remove(tx: &Tx<'_>, list: ListKind, number: &str) -> DbResult<bool> {
     let n = tx
         .prepare_cached("DELETE FROM lists WHERE number = ?1 AND list = ?2")?
         .execute(params![number, list.as_str()])?;

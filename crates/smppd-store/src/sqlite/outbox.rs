@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{json, Map, Value};
 
+use super::tx::Tx;
 use super::{accept, lists, DbResult};
 use crate::{ListEntry, ListKind, MessageId, MessageStatus, Millis, MoIn, MoRecorded, WebhookJob};
 
@@ -40,7 +41,7 @@ fn carries_error(status: MessageStatus) -> bool {
 }
 
 /// Queues the `status` webhook for `event` if its status calls for one.
-pub(super) fn queue_status(tx: &Transaction<'_>, event: &StatusEvent<'_>) -> DbResult<()> {
+pub(super) fn queue_status(tx: &Tx<'_>, event: &StatusEvent<'_>) -> DbResult<()> {
     if !notifies(event.status, event.dlr) {
         return Ok(());
     }
@@ -62,7 +63,7 @@ pub(super) fn queue_status(tx: &Transaction<'_>, event: &StatusEvent<'_>) -> DbR
 }
 
 fn queue(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     kind: &str,
     message: Option<MessageId>,
     body: &Value,
@@ -79,7 +80,7 @@ fn queue(
 /// The message an MO answers: the last one sent to its sender from the number it was sent
 /// to, created within the window. Messages that never went out do not count.
 fn replied_message(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     mo: &MoIn,
     window_ms: i64,
 ) -> DbResult<Option<(MessageId, Option<String>)>> {
@@ -98,15 +99,11 @@ fn replied_message(
 }
 
 /// Stores each MO with the message it answers and queues its `mo` webhook.
-pub(super) fn record_mos(
-    tx: &Transaction<'_>,
-    mos: &[MoIn],
-    window_ms: i64,
-) -> DbResult<Vec<MoRecorded>> {
+pub(super) fn record_mos(tx: &Tx<'_>, mos: &[MoIn], window_ms: i64) -> DbResult<Vec<MoRecorded>> {
     mos.iter().map(|mo| record_mo(tx, mo, window_ms)).collect()
 }
 
-fn record_mo(tx: &Transaction<'_>, mo: &MoIn, window_ms: i64) -> DbResult<MoRecorded> {
+fn record_mo(tx: &Tx<'_>, mo: &MoIn, window_ms: i64) -> DbResult<MoRecorded> {
     // Looked up before the acknowledgement is stored: the MO answers what we sent before.
     let reply = replied_message(tx, mo, window_ms)?;
     let in_reply_to = reply.as_ref().map(|(id, _)| *id);
@@ -167,14 +164,14 @@ pub(super) fn due(tx: &Transaction<'_>, now: Millis, limit: usize) -> DbResult<V
 }
 
 /// Marks a webhook delivered: it leaves the due set for good.
-pub(super) fn delivered(tx: &Transaction<'_>, id: i64, now: Millis) -> DbResult<()> {
+pub(super) fn delivered(tx: &Tx<'_>, id: i64, now: Millis) -> DbResult<()> {
     tx.prepare_cached("UPDATE webhooks SET delivered_at = ?2 WHERE id = ?1")?
         .execute(params![id, now])?;
     Ok(())
 }
 
 /// Counts a failed attempt and schedules the next one.
-pub(super) fn failed(tx: &Transaction<'_>, id: i64, next_at: Millis, error: &str) -> DbResult<()> {
+pub(super) fn failed(tx: &Tx<'_>, id: i64, next_at: Millis, error: &str) -> DbResult<()> {
     tx.prepare_cached(
         "UPDATE webhooks SET attempts = attempts + 1, next_at = ?2, last_error = ?3
          WHERE id = ?1 AND delivered_at IS NULL",

@@ -4,11 +4,12 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::json;
 
+use super::tx::Tx;
 use super::{events, status, DbResult};
 use crate::{BeforeSend, MessageId, MessageStatus, Millis, Reroute};
 
 /// Applies each verdict to its message if it is still `submitting`; returns how many.
-pub(super) fn decide(tx: &Transaction<'_>, verdicts: &[BeforeSend], at: Millis) -> DbResult<u64> {
+pub(super) fn decide(tx: &Tx<'_>, verdicts: &[BeforeSend], at: Millis) -> DbResult<u64> {
     let mut changed = 0;
     for v in verdicts {
         let message = match v {
@@ -20,16 +21,22 @@ pub(super) fn decide(tx: &Transaction<'_>, verdicts: &[BeforeSend], at: Millis) 
         unclaim_segments(tx, message)?;
         match v {
             BeforeSend::Reject { reason, .. } => {
-                status::set_status(tx, message, MessageStatus::Rejected, at, Some(reason))?;
+                let from = MessageStatus::Submitting;
+                status::set_status(tx, message, from, MessageStatus::Rejected, at, Some(reason))?;
                 let detail = json!({ "reason": reason });
                 events::record(tx, message, at, "rejected_before_send", None, &detail)?;
             }
             BeforeSend::Hold { until, reason, .. } => {
-                tx.prepare_cached(
-                    "UPDATE messages SET status = 'held', not_before = ?2, reason = ?3,
-                        account = NULL, updated_at = ?4 WHERE id = ?1",
-                )?
-                .execute(params![message, until, reason, at])?;
+                let (class, carrier): (String, String) = tx
+                    .prepare_cached(
+                        "UPDATE messages SET status = 'held', not_before = ?2, reason = ?3,
+                            account = NULL, updated_at = ?4 WHERE id = ?1
+                         RETURNING class, carrier",
+                    )?
+                    .query_row(params![message, until, reason, at], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })?;
+                tx.count_move(MessageStatus::Submitting, MessageStatus::Held, &class, &carrier);
                 let detail = json!({ "until": until, "reason": reason });
                 events::record(tx, message, at, "held", None, &detail)?;
             }
@@ -40,7 +47,7 @@ pub(super) fn decide(tx: &Transaction<'_>, verdicts: &[BeforeSend], at: Millis) 
 }
 
 /// The claim's `submitting` segments go back to `queued`: nothing was written for them.
-fn unclaim_segments(tx: &Transaction<'_>, message: MessageId) -> DbResult<()> {
+fn unclaim_segments(tx: &Tx<'_>, message: MessageId) -> DbResult<()> {
     tx.prepare_cached(
         "UPDATE segments SET state = 'queued', account = NULL
          WHERE message_id = ?1 AND state = 'submitting'",
@@ -50,7 +57,7 @@ fn unclaim_segments(tx: &Transaction<'_>, message: MessageId) -> DbResult<()> {
 }
 
 /// Moves the message to `r.to_carrier` and queues it again, once.
-pub(super) fn reroute(tx: &Transaction<'_>, r: &Reroute) -> DbResult<bool> {
+pub(super) fn reroute(tx: &Tx<'_>, r: &Reroute) -> DbResult<bool> {
     let found: Option<(MessageStatus, Option<String>, String)> = tx
         .prepare_cached("SELECT status, rerouted_from, carrier FROM messages WHERE id = ?1")?
         .query_row([r.message], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
@@ -75,20 +82,27 @@ pub(super) fn reroute(tx: &Transaction<'_>, r: &Reroute) -> DbResult<bool> {
         "re-routed from {} (submit_sm_resp status 0x{:08X}: not its subscriber)",
         r.from_carrier, r.status
     );
-    tx.prepare_cached(
-        "UPDATE messages SET carrier = ?2, segments = ?3, billable = ?4, rerouted_from = ?5,
-            status = 'queued', account = NULL, not_before = ?6, reason = ?7, updated_at = ?6
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        r.message,
-        r.to_carrier,
-        r.segments.max(1),
-        r.billable,
-        r.from_carrier,
-        r.at,
-        reason
-    ])?;
+    let class: String = tx
+        .prepare_cached(
+            "UPDATE messages SET carrier = ?2, segments = ?3, billable = ?4, rerouted_from = ?5,
+                status = 'queued', account = NULL, not_before = ?6, reason = ?7, updated_at = ?6
+             WHERE id = ?1
+             RETURNING class",
+        )?
+        .query_row(
+            params![
+                r.message,
+                r.to_carrier,
+                r.segments.max(1),
+                r.billable,
+                r.from_carrier,
+                r.at,
+                reason
+            ],
+            |row| row.get(0),
+        )?;
+    tx.count(MessageStatus::Submitting, &class, &r.from_carrier, -1);
+    tx.count(MessageStatus::Queued, &class, &r.to_carrier, 1);
     let detail = json!({ "from": r.from_carrier, "to": r.to_carrier, "status": r.status });
     events::record(tx, r.message, r.at, "rerouted", None, &detail)?;
     Ok(true)
@@ -96,7 +110,7 @@ pub(super) fn reroute(tx: &Transaction<'_>, r: &Reroute) -> DbResult<bool> {
 
 /// Replaces the message's ledger with `segments` fresh `queued` rows: the new carrier may
 /// split the text differently.
-fn rebuild_ledger(tx: &Transaction<'_>, message: MessageId, segments: u32) -> DbResult<()> {
+fn rebuild_ledger(tx: &Tx<'_>, message: MessageId, segments: u32) -> DbResult<()> {
     tx.prepare_cached("DELETE FROM segments WHERE message_id = ?1")?.execute([message])?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO segments (message_id, idx, state) VALUES (?1, ?2, 'queued')",
@@ -108,12 +122,7 @@ fn rebuild_ledger(tx: &Transaction<'_>, message: MessageId, segments: u32) -> Db
 }
 
 /// Records the carrier learned for `number`, replacing an older lesson.
-pub(super) fn learn_carrier(
-    tx: &Transaction<'_>,
-    number: &str,
-    carrier: &str,
-    at: Millis,
-) -> DbResult<()> {
+pub(super) fn learn_carrier(tx: &Tx<'_>, number: &str, carrier: &str, at: Millis) -> DbResult<()> {
     tx.prepare_cached(
         "INSERT INTO carriers_learned (number, carrier, at) VALUES (?1, ?2, ?3)
          ON CONFLICT (number) DO UPDATE SET carrier = excluded.carrier, at = excluded.at",

@@ -67,7 +67,7 @@ fn segment_view(row: &Row<'_>) -> rusqlite::Result<SegmentView> {
 }
 
 /// Message counts per (status, class, carrier), every status including the final ones
-/// (totals since the database was created), from the trigger-kept `depth` table.
+/// (totals since the database was created), from the `depth` table the writer keeps.
 pub(super) fn depth(tx: &Transaction<'_>) -> DbResult<Vec<DepthRow>> {
     let mut stmt = tx.prepare_cached(
         "SELECT status, class, carrier, n FROM depth WHERE n > 0 ORDER BY status, class, carrier",
@@ -83,13 +83,14 @@ pub(super) fn depth(tx: &Transaction<'_>) -> DbResult<Vec<DepthRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Messages `queued`, `held` or `submitting`.
+/// Receipts waiting in `held_receipts`.
 pub(super) fn held_receipts(tx: &Transaction<'_>) -> DbResult<u64> {
     let n: i64 =
         tx.prepare_cached("SELECT count(*) FROM held_receipts")?.query_row([], |row| row.get(0))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// Messages `queued`, `held` or `submitting`.
 pub(super) fn backlog(tx: &Transaction<'_>) -> DbResult<u64> {
     let n: i64 = tx
         .prepare_cached(

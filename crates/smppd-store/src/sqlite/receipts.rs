@@ -1,23 +1,24 @@
 //! Receipts: matched to acked segments on disk, or held until their submit is recorded.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension};
 use smpp_dlr::msgid::{candidates, read};
 
 use super::ids::{self, reading_code, Formats};
 use super::status;
+use super::tx::Tx;
 use super::DbResult;
 use crate::{MessageId, ReceiptIn, ReceiptOutcome};
 
 /// Applies each receipt in order, in the caller's transaction.
 pub(super) fn apply_all(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     formats: &mut Formats,
     receipts: &[ReceiptIn],
 ) -> DbResult<Vec<ReceiptOutcome>> {
     receipts.iter().map(|r| apply(tx, formats, r)).collect()
 }
 
-fn apply(tx: &Transaction<'_>, formats: &mut Formats, r: &ReceiptIn) -> DbResult<ReceiptOutcome> {
+fn apply(tx: &Tx<'_>, formats: &mut Formats, r: &ReceiptIn) -> DbResult<ReceiptOutcome> {
     match ids::find_segment(tx, formats, &r.account, &r.smsc_id)? {
         Some(found) => {
             formats.observe(tx, &r.account, found.pair, &r.smsc_id)?;
@@ -40,7 +41,7 @@ fn undelivered_reason(r: &ReceiptIn) -> String {
 
 /// Records receipt `r` on segment (`message`, `segment`) and re-derives the message status.
 pub(super) fn apply_to_segment(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     message: MessageId,
     segment: u32,
     r: &ReceiptIn,
@@ -78,7 +79,7 @@ pub(super) fn apply_to_segment(
 }
 
 /// Keeps a receipt that matched nothing, findable by every reading of its id.
-fn hold(tx: &Transaction<'_>, r: &ReceiptIn) -> DbResult<()> {
+fn hold(tx: &Tx<'_>, r: &ReceiptIn) -> DbResult<()> {
     tx.prepare_cached(
         "INSERT INTO held_receipts (account, smsc_id, state, is_final, delivered, error, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -104,7 +105,7 @@ fn hold(tx: &Transaction<'_>, r: &ReceiptIn) -> DbResult<()> {
 
 /// Whether any receipt is held at all: lets a batch of submit results skip the per-ack
 /// lookups in the usual case.
-pub(super) fn any_held(tx: &Transaction<'_>) -> DbResult<bool> {
+pub(super) fn any_held(tx: &Tx<'_>) -> DbResult<bool> {
     let any = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM held_receipts)")?
         .query_row([], |row| row.get(0))?;
@@ -114,7 +115,7 @@ pub(super) fn any_held(tx: &Transaction<'_>) -> DbResult<bool> {
 /// Applies the receipts held for `smsc_id` (just acked on `account`) to its segment, in
 /// arrival order, and forgets them. The pair order is the one receipts are matched with.
 pub(super) fn match_held(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     formats: &mut Formats,
     account: &str,
     smsc_id: &str,
@@ -152,7 +153,7 @@ pub(super) fn match_held(
 /// recorded, so the evidence is not an early receipt meeting another message's id. Once a
 /// cross reading is learned, every receipt held on the account is tried under it.
 pub(super) fn sweep(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     formats: &mut Formats,
     cutoff: i64,
     limit: usize,
@@ -186,11 +187,7 @@ pub(super) fn sweep(
 }
 
 /// Applies every receipt held on `account` that its pairs now explain.
-fn apply_held_on(
-    tx: &Transaction<'_>,
-    formats: &Formats,
-    account: &str,
-) -> DbResult<Vec<ReceiptOutcome>> {
+fn apply_held_on(tx: &Tx<'_>, formats: &Formats, account: &str) -> DbResult<Vec<ReceiptOutcome>> {
     let held: Vec<(i64, String)> = tx
         .prepare_cached("SELECT id, smsc_id FROM held_receipts WHERE account = ?1 ORDER BY id")?
         .query_map([account], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -206,7 +203,7 @@ fn apply_held_on(
 }
 
 /// Forgets up to `limit` held receipts that arrived before `before`, oldest first.
-pub(super) fn purge_held(tx: &Transaction<'_>, before: i64, limit: usize) -> DbResult<u64> {
+pub(super) fn purge_held(tx: &Tx<'_>, before: i64, limit: usize) -> DbResult<u64> {
     let old: Vec<i64> = tx
         .prepare_cached("SELECT id FROM held_receipts WHERE at < ?1 ORDER BY id LIMIT ?2")?
         .query_map(params![before, limit as i64], |row| row.get(0))?
@@ -218,7 +215,7 @@ pub(super) fn purge_held(tx: &Transaction<'_>, before: i64, limit: usize) -> DbR
 }
 
 /// Removes held receipt `held_id` and its keys, returning it.
-fn take_held(tx: &Transaction<'_>, held_id: i64) -> DbResult<ReceiptIn> {
+fn take_held(tx: &Tx<'_>, held_id: i64) -> DbResult<ReceiptIn> {
     let receipt = tx
         .prepare_cached(
             "DELETE FROM held_receipts WHERE id = ?1
@@ -307,9 +304,9 @@ mod tests {
 
     /// A fresh schema with two messages accepted and claimed on account `a`, in an open
     /// transaction.
-    fn two_claimed(conn: &mut Connection) -> (rusqlite::Transaction<'_>, Vec<MessageId>) {
+    fn two_claimed(conn: &mut Connection) -> (Tx<'_>, Vec<MessageId>) {
         schema::migrate(conn).unwrap();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap());
         let accepted = accept::accept(&tx, &[message("+8190000001"), message("+8190000002")]);
         let ids = accepted.unwrap().iter().map(|a| a.id).collect();
         assert_eq!(claim::claim(&tx, "docomo", "a", T0, 10).unwrap().len(), 2);

@@ -5,6 +5,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::outbox::{self, StatusEvent};
+use super::tx::Tx;
 use super::DbResult;
 use crate::{CancelOutcome, MessageId, MessageStatus, Millis, Recovery, UnknownDecision};
 
@@ -109,7 +110,7 @@ pub(super) fn current(tx: &Transaction<'_>, id: MessageId) -> DbResult<Option<Me
 /// Re-derives message `id`'s status from its ledger after a segment changed, and records the
 /// change (with `reason`, and its webhook) if there is one. Returns the status after.
 pub(super) fn refresh(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: MessageId,
     at: Millis,
     reason: Option<&str>,
@@ -120,16 +121,18 @@ pub(super) fn refresh(
     }
     let after = derive(counts);
     if after != before {
-        set_status(tx, id, after, at, reason)?;
+        set_status(tx, id, before, after, at, reason)?;
     }
     Ok(Some(after))
 }
 
-/// Moves message `id` to `status` at `at`, queuing its webhook. The reason is kept for
-/// statuses that need explaining and cleared for the successful ones.
+/// Moves message `id` from status `from` to `status` at `at`, queuing its webhook; nothing
+/// changes if it is not in `from` (so the counts in `depth` stay exact). The reason is kept
+/// for statuses that need explaining and cleared for the successful ones.
 pub(super) fn set_status(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: MessageId,
+    from: MessageStatus,
     status: MessageStatus,
     at: Millis,
     reason: Option<&str>,
@@ -139,13 +142,14 @@ pub(super) fn set_status(
         _ => reason,
     };
     let mut stmt = tx.prepare_cached(
-        "UPDATE messages SET status = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1
-         RETURNING client_ref, carrier, to_addr, segments, dlr",
+        "UPDATE messages SET status = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?5
+         RETURNING client_ref, carrier, to_addr, segments, dlr, class",
     )?;
-    let mut rows = stmt.query(params![id, status, reason, at])?;
+    let mut rows = stmt.query(params![id, status, reason, at, from])?;
     let Some(row) = rows.next()? else { return Ok(()) };
     let (client_ref, carrier, to): (Option<String>, String, String) =
         (row.get(0)?, row.get(1)?, row.get(2)?);
+    tx.count_move(from, status, row.get_ref(5)?.as_str()?, &carrier);
     let event = StatusEvent {
         id,
         status,
@@ -161,11 +165,11 @@ pub(super) fn set_status(
 }
 
 /// Cancels a `queued` or `held` message; its ledger rows stay `queued` (never sent).
-pub(super) fn cancel(tx: &Transaction<'_>, id: MessageId, now: Millis) -> DbResult<CancelOutcome> {
+pub(super) fn cancel(tx: &Tx<'_>, id: MessageId, now: Millis) -> DbResult<CancelOutcome> {
     Ok(match current(tx, id)? {
         None => CancelOutcome::NotFound,
-        Some(MessageStatus::Queued | MessageStatus::Held) => {
-            set_status(tx, id, MessageStatus::Cancelled, now, Some(CANCELLED_REASON))?;
+        Some(from @ (MessageStatus::Queued | MessageStatus::Held)) => {
+            set_status(tx, id, from, MessageStatus::Cancelled, now, Some(CANCELLED_REASON))?;
             CancelOutcome::Cancelled
         }
         Some(status) => CancelOutcome::NotCancellable(status),
@@ -173,17 +177,17 @@ pub(super) fn cancel(tx: &Transaction<'_>, id: MessageId, now: Millis) -> DbResu
 }
 
 /// Expires every waiting message whose deadline is at or before `now`.
-pub(super) fn expire(tx: &Transaction<'_>, now: Millis) -> DbResult<u64> {
+pub(super) fn expire(tx: &Tx<'_>, now: Millis) -> DbResult<u64> {
     // The WHERE clause repeats messages_deadline's, so that partial index serves it.
-    let ids: Vec<MessageId> = tx
+    let ids: Vec<(MessageId, MessageStatus)> = tx
         .prepare_cached(
-            "SELECT id FROM messages
+            "SELECT id, status FROM messages
              WHERE status IN ('queued', 'held') AND deadline IS NOT NULL AND deadline <= ?1",
         )?
-        .query_map([now], |row| row.get(0))?
+        .query_map([now], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for &id in &ids {
-        set_status(tx, id, MessageStatus::Expired, now, Some(EXPIRED_REASON))?;
+    for &(id, from) in &ids {
+        set_status(tx, id, from, MessageStatus::Expired, now, Some(EXPIRED_REASON))?;
     }
     Ok(ids.len() as u64)
 }
@@ -191,7 +195,7 @@ pub(super) fn expire(tx: &Transaction<'_>, now: Millis) -> DbResult<u64> {
 /// Startup: every `submitting` segment becomes `queued` (resendable class) or `unknown`, and
 /// its message follows.
 pub(super) fn recover(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     now: Millis,
     resendable: &dyn Fn(&str) -> bool,
 ) -> DbResult<Recovery> {
@@ -218,7 +222,7 @@ pub(super) fn recover(
 
 /// The operator's decision for an `unknown` message.
 pub(super) fn resolve_unknown(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: MessageId,
     decision: UnknownDecision,
     now: Millis,

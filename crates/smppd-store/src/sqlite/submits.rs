@@ -1,15 +1,16 @@
 //! Submit results: the ledger row of each segment, then its message's status.
 
-use rusqlite::{params, Transaction};
+use rusqlite::params;
 
 use super::ids::{self, Formats};
+use super::tx::Tx;
 use super::{receipts, status, DbResult};
 use crate::{ReceiptOutcome, SegmentState, SubmitOutcome, SubmitResult};
 
 /// Records every result in order; returns the outcomes of receipts that were held for the
 /// ids just acked.
 pub(super) fn record(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     formats: &mut Formats,
     results: &[SubmitResult],
     retry_delay_ms: i64,
@@ -44,7 +45,7 @@ fn status_reason(status: u32, retry: bool) -> String {
 
 /// Records one result; `false` when it was ignored (no such segment, or the segment was not
 /// waiting for a result: a repeat).
-fn record_one(tx: &Transaction<'_>, r: &SubmitResult, retry_delay_ms: i64) -> DbResult<bool> {
+fn record_one(tx: &Tx<'_>, r: &SubmitResult, retry_delay_ms: i64) -> DbResult<bool> {
     // Each update only applies to a segment waiting for its result (`unknown` too: a late
     // submit_sm_resp resolves a timed-out segment), so it is also the check: no row changed
     // means a repeat or an unknown segment, ignored.
@@ -80,7 +81,7 @@ fn record_one(tx: &Transaction<'_>, r: &SubmitResult, retry_delay_ms: i64) -> Db
 }
 
 /// Marks the segment acked and indexes its id; `false` if it was not waiting for a result.
-fn mark_acked(tx: &Transaction<'_>, r: &SubmitResult, smsc_id: &str) -> DbResult<bool> {
+fn mark_acked(tx: &Tx<'_>, r: &SubmitResult, smsc_id: &str) -> DbResult<bool> {
     let changed = tx
         .prepare_cached(
             "UPDATE segments SET state = 'acked', account = ?3, smsc_id = ?4, submit_status = NULL,
@@ -97,7 +98,7 @@ fn mark_acked(tx: &Transaction<'_>, r: &SubmitResult, smsc_id: &str) -> DbResult
 
 /// Moves the segment to `state`; `false` if it was not waiting for a result.
 fn mark(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     r: &SubmitResult,
     state: SegmentState,
     submit_status: Option<u32>,
@@ -112,7 +113,7 @@ fn mark(
 }
 
 /// A retryable failure: the message is not claimed again before `at + retry_delay_ms`.
-fn postpone(tx: &Transaction<'_>, r: &SubmitResult, retry_delay_ms: i64) -> DbResult<()> {
+fn postpone(tx: &Tx<'_>, r: &SubmitResult, retry_delay_ms: i64) -> DbResult<()> {
     tx.prepare_cached("UPDATE messages SET not_before = ?2 WHERE id = ?1")?
         .execute(params![r.message, r.at.saturating_add(retry_delay_ms)])?;
     Ok(())
