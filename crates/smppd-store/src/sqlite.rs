@@ -5,6 +5,7 @@ mod batches;
 mod claim;
 mod codec;
 mod events;
+mod group;
 mod ids;
 mod lists;
 mod outbox;
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction};
 
 use tx::Tx;
 
@@ -74,12 +75,6 @@ impl SqliteOptions {
     }
 }
 
-/// The writer connection and what is learned alongside it; one mutex guards both.
-struct Writer {
-    conn: Connection,
-    formats: ids::Formats,
-}
-
 /// The [`Store`] in one SQLite file (WAL mode).
 ///
 /// # Layout
@@ -115,8 +110,10 @@ struct Writer {
 ///
 /// # Connections
 ///
-/// One writer connection behind a mutex runs every write as one `BEGIN IMMEDIATE`
-/// transaction, whatever the slice length (that is what makes group commit pay). A second,
+/// One writer connection, owned by a thread of its own, runs every write: each call's slice
+/// in one go, whatever its length, and every call waiting when the thread is free in the
+/// same `BEGIN IMMEDIATE` transaction, each in a savepoint, with one commit ([`group`]: group
+/// commit across the daemon's binds and the API). A second,
 /// `query_only` connection serves [`Store::message`], [`Store::depth`], [`Store::backlog`]
 /// and [`Store::due_webhooks`]: WAL lets it read beside the writer. Both use cached prepared
 /// statements and a bounded page cache ([`SqliteOptions::cache_size_kib`] each), so memory
@@ -172,7 +169,7 @@ struct Writer {
 /// - Submit results for segments that are not `submitting` or `unknown` (repeats) are
 ///   ignored, as are results for unknown message ids: one bad row must not fail the batch.
 pub struct SqliteStore {
-    writer: Mutex<Writer>,
+    writer: group::GroupWriter,
     reader: Mutex<Connection>,
 }
 
@@ -201,24 +198,19 @@ impl SqliteStore {
         let reader = connect(&options)
             .and_then(|r| r.pragma_update(None, "query_only", true).map(|()| r))
             .map_err(|e| StoreError::new(op, e))?;
-        Ok(Self { writer: Mutex::new(Writer { conn, formats }), reader: Mutex::new(reader) })
+        let writer =
+            group::GroupWriter::start(conn, formats).map_err(|e| StoreError::new(op, e))?;
+        Ok(Self { writer, reader: Mutex::new(reader) })
     }
 
-    /// Runs `f` in one IMMEDIATE transaction on the writer and commits it.
-    fn write<T>(
+    /// Runs `f` on the writer thread, in the transaction of the next group commit
+    /// ([`group`]), and returns once that has committed.
+    fn write<T: Send + 'static>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&Tx<'_>, &mut ids::Formats) -> DbResult<T>,
+        f: impl FnOnce(&Tx<'_>, &mut ids::Formats) -> DbResult<T> + Send + 'static,
     ) -> Result<T> {
-        let mut writer = relock(&self.writer);
-        let Writer { conn, formats } = &mut *writer;
-        let run = || -> DbResult<T> {
-            let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
-            let out = f(&tx, formats)?;
-            tx.commit()?;
-            Ok(out)
-        };
-        run().map_err(|e| StoreError::new(op, e))
+        self.writer.write(op, f)
     }
 
     /// Runs `f` in one read transaction on the reader (one snapshot for several queries).
@@ -266,7 +258,8 @@ fn connect(options: &SqliteOptions) -> rusqlite::Result<Connection> {
 
 impl Store for SqliteStore {
     fn accept(&self, messages: &[NewMessage]) -> Result<Vec<Accepted>> {
-        self.write("accept", |tx, _| accept::accept(tx, messages))
+        let messages = messages.to_vec();
+        self.write("accept", move |tx, _| accept::accept(tx, &messages))
     }
 
     fn claim(
@@ -276,7 +269,8 @@ impl Store for SqliteStore {
         now: Millis,
         limit: usize,
     ) -> Result<Vec<Claimed>> {
-        self.write("claim", |tx, _| claim::claim(tx, carrier, account, now, limit))
+        let (carrier, account) = (carrier.to_owned(), account.to_owned());
+        self.write("claim", move |tx, _| claim::claim(tx, &carrier, &account, now, limit))
     }
 
     fn record_submits(
@@ -284,21 +278,26 @@ impl Store for SqliteStore {
         results: &[SubmitResult],
         retry_delay_ms: i64,
     ) -> Result<Vec<ReceiptOutcome>> {
-        self.write("record_submits", |tx, formats| {
-            submits::record(tx, formats, results, retry_delay_ms)
+        let results = results.to_vec();
+        self.write("record_submits", move |tx, formats| {
+            submits::record(tx, formats, &results, retry_delay_ms)
         })
     }
 
     fn apply_receipts(&self, receipts: &[ReceiptIn]) -> Result<Vec<ReceiptOutcome>> {
-        self.write("apply_receipts", |tx, formats| receipts::apply_all(tx, formats, receipts))
+        let receipts = receipts.to_vec();
+        self.write("apply_receipts", move |tx, formats| receipts::apply_all(tx, formats, &receipts))
     }
 
     fn sweep_held_receipts(&self, cutoff: Millis, limit: usize) -> Result<Vec<ReceiptOutcome>> {
-        self.write("sweep_held_receipts", |tx, formats| receipts::sweep(tx, formats, cutoff, limit))
+        self.write("sweep_held_receipts", move |tx, formats| {
+            receipts::sweep(tx, formats, cutoff, limit)
+        })
     }
 
     fn record_mos(&self, mos: &[MoIn], reply_window_ms: i64) -> Result<Vec<MoRecorded>> {
-        self.write("record_mos", |tx, _| outbox::record_mos(tx, mos, reply_window_ms))
+        let mos = mos.to_vec();
+        self.write("record_mos", move |tx, _| outbox::record_mos(tx, &mos, reply_window_ms))
     }
 
     fn message(&self, id: MessageId) -> Result<Option<MessageView>> {
@@ -306,15 +305,22 @@ impl Store for SqliteStore {
     }
 
     fn cancel(&self, id: MessageId, now: Millis) -> Result<CancelOutcome> {
-        self.write("cancel", |tx, _| status::cancel(tx, id, now))
+        self.write("cancel", move |tx, _| status::cancel(tx, id, now))
     }
 
     fn expire(&self, now: Millis) -> Result<u64> {
-        self.write("expire", |tx, _| status::expire(tx, now))
+        self.write("expire", move |tx, _| status::expire(tx, now))
     }
 
     fn recover(&self, now: Millis, resendable: &dyn Fn(&str) -> bool) -> Result<Recovery> {
-        self.write("recover", |tx, _| status::recover(tx, now, resendable))
+        // The writer thread cannot borrow `resendable`: it gets the answer for every class
+        // that is in flight. Recovery runs at startup, before anything is claimed; a class
+        // that appeared meanwhile would be treated as not resendable, the safe side.
+        let classes = self.read("recover", read::classes_submitting)?;
+        let resend: Vec<String> = classes.into_iter().filter(|c| resendable(c)).collect();
+        self.write("recover", move |tx, _| {
+            status::recover(tx, now, &|class| resend.iter().any(|c| c == class))
+        })
     }
 
     fn resolve_unknown(
@@ -323,7 +329,7 @@ impl Store for SqliteStore {
         decision: UnknownDecision,
         now: Millis,
     ) -> Result<Option<MessageStatus>> {
-        self.write("resolve_unknown", |tx, _| status::resolve_unknown(tx, id, decision, now))
+        self.write("resolve_unknown", move |tx, _| status::resolve_unknown(tx, id, decision, now))
     }
 
     fn due_webhooks(&self, now: Millis, limit: usize) -> Result<Vec<WebhookJob>> {
@@ -331,11 +337,12 @@ impl Store for SqliteStore {
     }
 
     fn webhook_delivered(&self, id: i64, now: Millis) -> Result<()> {
-        self.write("webhook_delivered", |tx, _| outbox::delivered(tx, id, now))
+        self.write("webhook_delivered", move |tx, _| outbox::delivered(tx, id, now))
     }
 
     fn webhook_failed(&self, id: i64, next_at: Millis, error: &str) -> Result<()> {
-        self.write("webhook_failed", |tx, _| outbox::failed(tx, id, next_at, error))
+        let error = error.to_owned();
+        self.write("webhook_failed", move |tx, _| outbox::failed(tx, id, next_at, &error))
     }
 
     fn depth(&self) -> Result<Vec<DepthRow>> {
@@ -351,7 +358,8 @@ impl Store for SqliteStore {
         account: &str,
         pair: Option<smpp_dlr::msgid::ReadingPair>,
     ) -> Result<()> {
-        self.write("configure_id_format", |tx, formats| formats.configure(tx, account, pair))
+        let account = account.to_owned();
+        self.write("configure_id_format", move |tx, formats| formats.configure(tx, &account, pair))
     }
 
     fn held_receipts(&self) -> Result<u64> {
@@ -359,13 +367,15 @@ impl Store for SqliteStore {
     }
 
     fn put_list_entries(&self, list: ListKind, entries: &[ListEntry]) -> Result<()> {
-        self.write("put_list_entries", |tx, _| {
+        let entries = entries.to_vec();
+        self.write("put_list_entries", move |tx, _| {
             entries.iter().try_for_each(|e| lists::put(tx, list, e))
         })
     }
 
     fn remove_list_entry(&self, list: ListKind, number: &str) -> Result<bool> {
-        self.write("remove_list_entry", |tx, _| lists::remove(tx, list, number))
+        let number = number.to_owned();
+        self.write("remove_list_entry", move |tx, _| lists::remove(tx, list, &number))
     }
 
     fn list_entry(&self, list: ListKind, number: &str) -> Result<Option<ListEntry>> {
@@ -377,15 +387,18 @@ impl Store for SqliteStore {
     }
 
     fn decide_before_send(&self, verdicts: &[BeforeSend], at: Millis) -> Result<u64> {
-        self.write("decide_before_send", |tx, _| presend::decide(tx, verdicts, at))
+        let verdicts = verdicts.to_vec();
+        self.write("decide_before_send", move |tx, _| presend::decide(tx, &verdicts, at))
     }
 
     fn reroute(&self, r: &Reroute) -> Result<bool> {
-        self.write("reroute", |tx, _| presend::reroute(tx, r))
+        let r = r.clone();
+        self.write("reroute", move |tx, _| presend::reroute(tx, &r))
     }
 
     fn learn_carrier(&self, number: &str, carrier: &str, at: Millis) -> Result<()> {
-        self.write("learn_carrier", |tx, _| presend::learn_carrier(tx, number, carrier, at))
+        let (number, carrier) = (number.to_owned(), carrier.to_owned());
+        self.write("learn_carrier", move |tx, _| presend::learn_carrier(tx, &number, &carrier, at))
     }
 
     fn learned_carriers(&self) -> Result<Vec<(String, String)>> {
@@ -393,7 +406,8 @@ impl Store for SqliteStore {
     }
 
     fn create_batch(&self, batch: &NewBatch, by: &str, at: Millis) -> Result<BatchId> {
-        self.write("create_batch", |tx, _| batches::create(tx, batch, by, at))
+        let (batch, by) = (batch.clone(), by.to_owned());
+        self.write("create_batch", move |tx, _| batches::create(tx, &batch, &by, at))
     }
 
     fn batch(&self, id: BatchId) -> Result<Option<BatchView>> {
@@ -415,7 +429,8 @@ impl Store for SqliteStore {
         by: &str,
         at: Millis,
     ) -> Result<BatchOutcome> {
-        self.write("batch_action", |tx, _| batches::act(tx, id, action, by, at))
+        let (action, by) = (action.clone(), by.to_owned());
+        self.write("batch_action", move |tx, _| batches::act(tx, id, &action, &by, at))
     }
 
     fn billing_report(&self, from: Millis, to: Millis) -> Result<Vec<BillingRow>> {
@@ -427,10 +442,10 @@ impl Store for SqliteStore {
     }
 
     fn purge_audit(&self, before: Millis) -> Result<u64> {
-        self.write("purge_audit", |tx, _| events::purge(tx, before))
+        self.write("purge_audit", move |tx, _| events::purge(tx, before))
     }
 
     fn purge_held_receipts(&self, before: Millis, limit: usize) -> Result<u64> {
-        self.write("purge_held_receipts", |tx, _| receipts::purge_held(tx, before, limit))
+        self.write("purge_held_receipts", move |tx, _| receipts::purge_held(tx, before, limit))
     }
 }

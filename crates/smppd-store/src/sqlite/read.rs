@@ -100,3 +100,12 @@ pub(super) fn backlog(tx: &Transaction<'_>) -> DbResult<u64> {
         .query_row([], |row| row.get(0))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
+
+/// The classes of the messages in flight (`submitting`), for [`super::status::recover`].
+pub(super) fn classes_submitting(tx: &Transaction<'_>) -> DbResult<Vec<String>> {
+    let classes = tx
+        .prepare_cached("SELECT DISTINCT class FROM messages WHERE status = 'submitting'")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(classes)
+}

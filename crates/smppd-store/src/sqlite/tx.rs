@@ -20,8 +20,8 @@ use super::DbResult;
 use crate::MessageStatus;
 
 /// One (status, class, carrier) and how much its count moved.
-#[derive(Debug)]
-struct Moved {
+#[derive(Debug, Clone)]
+pub(super) struct Moved {
     status: MessageStatus,
     class: String,
     carrier: String,
@@ -112,17 +112,29 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// The counts' changes so far, to put back with [`Tx::restore_counts`] when a savepoint
+    /// is rolled back.
+    pub(super) fn counts(&self) -> Vec<Moved> {
+        self.moved.borrow().clone()
+    }
+
+    pub(super) fn restore_counts(&self, counts: Vec<Moved>) {
+        *self.moved.borrow_mut() = counts;
+    }
+
     /// Writes the counts' changes and commits.
     pub(super) fn commit(self) -> DbResult<()> {
-        {
+        let moved = self.moved.borrow();
+        if moved.iter().any(|m| m.by != 0) {
             let mut upsert = self.tx.prepare_cached(
                 "INSERT INTO depth (status, class, carrier, n) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (status, class, carrier) DO UPDATE SET n = n + excluded.n",
             )?;
-            for m in self.moved.borrow().iter().filter(|m| m.by != 0) {
+            for m in moved.iter().filter(|m| m.by != 0) {
                 upsert.execute(rusqlite::params![m.status, m.class, m.carrier, m.by])?;
             }
         }
+        drop(moved);
         self.tx.commit()?;
         Ok(())
     }
