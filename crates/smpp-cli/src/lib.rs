@@ -41,13 +41,14 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Pdu(cmd) => pdu_cmd::run(cmd),
-        Command::Send(a) => runtime()?.block_on(send::run(a)),
-        Command::Bench(a) => runtime()?.block_on(bench::run(a)),
+        Command::Send(a) => runtime(None)?.block_on(send::run(a)),
+        Command::Bench(a) => runtime(Some(a.threads()))?.block_on(bench::run(a)),
         Command::Segment(a) => segment::run(a),
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// A multi-thread runtime with `threads` workers (tokio's default, one per core, if `None`).
+fn runtime(threads: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
     // Logs go to stderr; RUST_LOG=smpp_tokio=debug for detail. Numbers and texts are never logged.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -55,7 +56,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .try_init();
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = threads {
+        builder.worker_threads(threads);
+    }
+    Ok(builder.enable_all().build()?)
 }
 
 /// The `smpp pdu` JSON contract as functions.

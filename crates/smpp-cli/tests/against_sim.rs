@@ -76,7 +76,19 @@ async fn bench_reports_every_submit_and_receipt_correlated() {
     let mut a = vec!["bench".to_string()];
     a.extend(args(
         port,
-        &["--count", "500", "--window", "20", "--binds", "2", "--long", "--ucs2", "--json"],
+        &[
+            "--count",
+            "500",
+            "--window",
+            "20",
+            "--binds",
+            "2",
+            "--threads",
+            "2",
+            "--long",
+            "--ucs2",
+            "--json",
+        ],
     ));
     let (code, v) = tokio::task::spawn_blocking(move || run_smpp(&a)).await.unwrap();
     assert_eq!(code, 0, "{v}");

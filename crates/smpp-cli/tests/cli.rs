@@ -148,3 +148,11 @@ fn an_unknown_text_id_format_is_refused_with_the_choices() {
         "{err}"
     );
 }
+
+#[test]
+fn bench_refuses_zero_threads_naming_the_flag() {
+    let out = smpp(&["bench", "--system-id", "X", "--password", "y", "--threads", "0"], "");
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--threads") && err.contains("'0'"), "{err}");
+}
