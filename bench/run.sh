@@ -47,8 +47,9 @@ wait_port() { # wait_port PORT: up to 10 s
   return 1
 }
 start_sim() { # start_sim PORT [extra smsc-sim flags]: our simulator, ISSUER01/secret, receipts at once
+  # One runtime thread: the ESME under test gets the other core (`smpp bench` defaults to one).
   local port=$1; shift
-  "$B/smsc-sim" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 "$@" \
+  "$B/smsc-sim" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 "$@" \
     2>>"$OUT/smsc-sim.log" &
   PIDS+=($!); SIM_PID=$!
   wait_port "$port"
