@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, Transaction};
 
 use super::DbResult;
-use crate::{DepthRow, MessageId, MessageView, SegmentView};
+use crate::{DepthRow, MessageId, MessageView, Millis, SegmentView};
 
 /// A message with its ledger rows, from one snapshot.
 pub(super) fn message(tx: &Transaction<'_>, id: MessageId) -> DbResult<Option<MessageView>> {
@@ -108,4 +108,15 @@ pub(super) fn classes_submitting(tx: &Transaction<'_>) -> DbResult<Vec<String>> 
         .query_map([], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(classes)
+}
+
+/// Whether a held receipt received at or before `cutoff` waits for its sweep (`held_unchecked`
+/// answers it with one seek).
+pub(super) fn any_held_due(tx: &Transaction<'_>, cutoff: Millis) -> DbResult<bool> {
+    let due = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM held_receipts WHERE NOT checked AND at <= ?1)",
+        )?
+        .query_row([cutoff], |row| row.get(0))?;
+    Ok(due)
 }

@@ -320,6 +320,8 @@ mod tests {
         assert!(p.contains("messages_deadline"), "{p}");
         let p = show("SELECT id, class FROM messages WHERE status = 'submitting'");
         assert!(p.contains("messages_submitting"), "{p}");
+        let p = show("SELECT EXISTS (SELECT 1 FROM held_receipts WHERE NOT checked AND at <= ?1)");
+        assert!(p.contains("held_unchecked"), "{p}");
         let p = show(
             "SELECT id, client_ref FROM messages
              WHERE to_addr = ?1 AND from_addr = ?2 AND created_at BETWEEN ?3 AND ?4
