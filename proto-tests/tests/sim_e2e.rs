@@ -383,8 +383,11 @@ async fn receipts_wait_for_a_receiver_and_arrive_when_one_binds() {
     rx.bind_mode(smpp_tokio::BindMode::Receiver);
     let (receiver, conn) = connect(rx).unwrap();
     tokio::spawn(conn);
-    let mut incoming = receiver.incoming().unwrap();
     tokio::time::timeout(WAIT, receiver.ready()).await.unwrap().unwrap();
+    // The queued receipts go out right after the bind; the application takes its stream
+    // only afterwards, and still gets every one of them.
+    wait_for("queued receipts sent", || sim.stats().carrier("docomo").receipts_sent == 5).await;
+    let mut incoming = receiver.incoming().unwrap();
     let mut receipts = 0;
     while receipts < 5 {
         let ev = tokio::time::timeout(WAIT, incoming.recv())

@@ -92,9 +92,12 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
     let pdus = Arc::new(template(&a)?);
     let mut config = a.conn.config()?;
     config.incoming_capacity(65_536);
+    if a.no_dlr {
+        config.discard_incoming();
+    }
     let (client, conn) = connect(config)?;
     tokio::spawn(conn);
-    let incoming = if a.no_dlr { None } else { client.incoming() };
+    let incoming = client.incoming().filter(|_| !a.no_dlr);
     tokio::time::timeout(Duration::from_secs(15), client.ready())
         .await
         .map_err(|_| anyhow::anyhow!("no bind within 15 s to {}:{}", a.conn.host, a.conn.port))??;

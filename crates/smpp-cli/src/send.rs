@@ -43,9 +43,13 @@ pub(crate) async fn run(a: SendArgs) -> anyhow::Result<i32> {
     let reference = fastrand::u16(..);
     let seg = segment(&a.text, &profile, reference, a.ucs2)?;
     let pdus = compose::submits(&seg, &a.from, &a.to, u8::from(a.dlr))?;
-    let (client, conn) = connect(a.conn.config()?)?;
+    let mut config = a.conn.config()?;
+    if !a.dlr {
+        config.discard_incoming();
+    }
+    let (client, conn) = connect(config)?;
     tokio::spawn(conn);
-    let mut incoming = if a.dlr { client.incoming() } else { None };
+    let mut incoming = client.incoming().filter(|_| a.dlr);
     tokio::time::timeout(Duration::from_secs(15), client.ready())
         .await
         .map_err(|_| anyhow::anyhow!("no bind within 15 s to {}:{}", a.conn.host, a.conn.port))??;

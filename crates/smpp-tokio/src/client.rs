@@ -324,6 +324,10 @@ impl EsmeClient {
 
     /// Takes the stream of incoming messages and receipts (once; later calls get `None`).
     /// Read it promptly: when its buffer is full the receiver stops reading from the SMSC.
+    /// Messages that arrive before it is taken wait in the buffer, so none is lost to the
+    /// race between the first bind and this call. Once taken and then dropped, messages are
+    /// refused with ESME_RX_T_APPN so the SMSC sends them again later; a client that only
+    /// sends sets [`EsmeConfig::discard_incoming`] instead.
     pub fn incoming(&self) -> Option<mpsc::Receiver<IncomingEvent>> {
         let rx = self.inner.incoming.lock().ok()?.take()?;
         self.inner.shared.mark_incoming_taken();

@@ -65,6 +65,7 @@ pub struct EsmeConfig {
     pub(crate) incoming_capacity: usize,
     pub(crate) correlation: CorrelatorConfig,
     pub(crate) correlate: bool,
+    pub(crate) discard_incoming: bool,
 }
 
 impl EsmeConfig {
@@ -96,6 +97,7 @@ impl EsmeConfig {
             incoming_capacity: 4096,
             correlation: CorrelatorConfig::default(),
             correlate: true,
+            discard_incoming: false,
         })
     }
 
@@ -183,6 +185,14 @@ impl EsmeConfig {
     /// the client keeps no per-submit state.
     pub fn correlate(&mut self, on: bool) -> &mut Self {
         self.correlate = on;
+        self
+    }
+
+    /// Acknowledge incoming deliver_sm / data_sm (MO, receipts) as they arrive and discard
+    /// them: for a client that only sends. Off by default: messages are buffered for
+    /// [`EsmeClient::incoming`](crate::EsmeClient::incoming), even before it is taken.
+    pub fn discard_incoming(&mut self) -> &mut Self {
+        self.discard_incoming = true;
         self
     }
 

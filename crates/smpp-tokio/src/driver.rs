@@ -43,6 +43,7 @@ pub(crate) struct Shared {
     status: watch::Sender<BindStatus>,
     incoming: mpsc::Sender<IncomingEvent>,
     incoming_taken: AtomicBool,
+    warned_untaken: AtomicBool,
     shutdown: watch::Sender<bool>,
     live: AtomicUsize,
     all_closed: Notify,
@@ -61,6 +62,7 @@ impl Shared {
             status,
             incoming,
             incoming_taken: AtomicBool::new(false),
+            warned_untaken: AtomicBool::new(false),
             shutdown: watch::channel(false).0,
             live: AtomicUsize::new(0),
             all_closed: Notify::new(),
@@ -609,11 +611,12 @@ impl Driver {
         self.emit_settled(expired).await;
         let responder = Responder { request: Some(request), tx: ack_tx.clone() };
         let incoming = Incoming::new(pdu, receipt, correlation, responder);
-        if self.shared.incoming_taken.load(Ordering::Relaxed) {
-            self.emit(IncomingEvent::Message(Box::new(incoming))).await;
-        } else {
-            // Nobody reads incoming messages: acknowledge so the SMSC's window does not fill.
+        if self.config.discard_incoming {
             incoming.ack();
+        } else {
+            // Buffered even before `incoming()` is taken: a receipt the SMSC had queued can
+            // arrive right after the bind, before the application got round to taking it.
+            self.emit(IncomingEvent::Message(Box::new(incoming))).await;
         }
     }
 
@@ -637,10 +640,24 @@ impl Driver {
     }
 
     async fn emit(&self, ev: IncomingEvent) {
-        if self.shared.incoming_taken.load(Ordering::Relaxed) {
-            // Back-pressure: while the application is behind, we stop reading the socket.
-            let _ = self.shared.incoming.send(ev).await;
+        let shared = &self.shared;
+        if self.config.discard_incoming {
+            return;
         }
+        if shared.incoming.capacity() == 0
+            && !shared.incoming_taken.load(Ordering::Relaxed)
+            && !shared.warned_untaken.swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!(
+                account = %shared.account,
+                "incoming buffer full and incoming() was never taken: reading from the SMSC \
+                 paused (take incoming(), or configure discard_incoming)"
+            );
+        }
+        // Back-pressure: while the application is behind, we stop reading the socket. A send
+        // to a dropped receiver hands the event back; an unanswered message is then refused
+        // with ESME_RX_T_APPN and the SMSC sends it again.
+        let _ = shared.incoming.send(ev).await;
     }
 }
 

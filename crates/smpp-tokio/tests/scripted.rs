@@ -493,3 +493,39 @@ async fn a_group_goes_out_on_one_bind_in_order_and_binds_report_occupancy() {
     assert_eq!(client.correlation_counters().matched, 0);
     m.ack();
 }
+
+#[tokio::test]
+async fn a_receipt_sent_before_incoming_is_taken_waits_for_the_application() {
+    let (l, port) = listen().await;
+    let client = start(config(port));
+    let mut peer = accept(&l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+    peer.send(&receipt("id:abc sub:001 dlvrd:001 submit date:2511231200 done date:2511231201 stat:DELIVRD err:000 text:x", None)).await;
+    // Not answered while nobody holds it: the application may still take it.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut incoming = client.incoming().unwrap();
+    let Some(IncomingEvent::Message(m)) = within(incoming.recv()).await else {
+        panic!("the receipt was not kept for the application")
+    };
+    assert!(m.receipt.is_some());
+    m.ack();
+    let resp = peer.read_until(CommandId::DELIVER_SM_RESP).await;
+    assert_eq!((resp.sequence_number, resp.command_status), (77, CommandStatus::ESME_ROK));
+}
+
+#[tokio::test]
+async fn discard_incoming_acknowledges_receipts_as_they_arrive() {
+    let (l, port) = listen().await;
+    let mut cfg = config(port);
+    cfg.discard_incoming();
+    let client = start(cfg);
+    let mut peer = accept(&l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+    peer.send(&receipt("id:abc sub:001 dlvrd:001 submit date:2511231200 done date:2511231201 stat:DELIVRD err:000 text:x", None)).await;
+    let resp = peer.read_until(CommandId::DELIVER_SM_RESP).await;
+    assert_eq!((resp.sequence_number, resp.command_status), (77, CommandStatus::ESME_ROK));
+    let mut incoming = client.incoming().unwrap();
+    assert!(incoming.try_recv().is_err(), "a discarded message reached the application");
+}
