@@ -64,6 +64,10 @@ pub trait CorrelationStore {
     /// Removes entries finalised at or before `finalised_before`; returns how many.
     fn purge_finalised(&mut self, finalised_before: Instant) -> usize;
 
+    /// Removes the oldest finalised entries until at most `keep` remain; returns how many
+    /// it removed.
+    fn purge_finalised_beyond(&mut self, keep: usize) -> usize;
+
     /// Number of entries, pending and finalised.
     fn len(&self) -> usize;
 
@@ -245,6 +249,19 @@ impl MemoryStore {
     fn table_mut(&mut self, account: &str) -> Option<&mut Table> {
         self.account_index(account).map(|i| &mut self.accounts[i].1)
     }
+
+    /// Pops the oldest finalisation record; true when its entry was still there and went.
+    fn purge_oldest_finalised(&mut self) -> bool {
+        let Some((at, account, slot, generation)) = self.finalised.pop_front() else {
+            return false;
+        };
+        let Some((_, table)) = self.accounts.get_mut(account as usize) else { return false };
+        // The entry may have been taken or replaced by a newer submit since.
+        let s = &table.slots[slot as usize];
+        let still_that_entry = s.generation == generation
+            && s.pending.as_ref().is_some_and(|p| p.finalised_at == Some(at));
+        still_that_entry && table.remove(slot).is_some()
+    }
 }
 
 impl Table {
@@ -345,20 +362,19 @@ impl CorrelationStore for MemoryStore {
 
     fn purge_finalised(&mut self, finalised_before: Instant) -> usize {
         let mut purged = 0;
-        while let Some(&(at, account, slot, generation)) = self.finalised.front() {
+        while let Some(&(at, ..)) = self.finalised.front() {
             if at > finalised_before {
                 break;
             }
-            self.finalised.pop_front();
-            let Some((_, table)) = self.accounts.get_mut(account as usize) else { continue };
-            // The entry may have been taken or replaced by a newer submit since.
-            let s = &table.slots[slot as usize];
-            let still_that_entry = s.generation == generation
-                && s.pending.as_ref().is_some_and(|p| p.finalised_at == Some(at));
-            if still_that_entry {
-                table.remove(slot);
-                purged += 1;
-            }
+            purged += usize::from(self.purge_oldest_finalised());
+        }
+        purged
+    }
+
+    fn purge_finalised_beyond(&mut self, keep: usize) -> usize {
+        let mut purged = 0;
+        while self.finalised.len() > keep {
+            purged += usize::from(self.purge_oldest_finalised());
         }
         purged
     }
@@ -377,6 +393,7 @@ pub struct CorrelatorConfig {
     text_id_format: Option<ReadingPair>,
     learn_after: u32,
     finalised_retention: Duration,
+    finalised_capacity: usize,
 }
 
 impl Default for CorrelatorConfig {
@@ -388,6 +405,7 @@ impl Default for CorrelatorConfig {
             text_id_format: None,
             learn_after: 2,
             finalised_retention: Duration::from_secs(60),
+            finalised_capacity: 250_000,
         }
     }
 }
@@ -452,6 +470,14 @@ impl CorrelatorConfig {
     /// later is reported as unmatched instead.
     pub fn finalised_retention(&mut self, value: Duration) -> &mut Self {
         self.finalised_retention = value;
+        self
+    }
+
+    /// At most this many finalised submits are kept for duplicate detection, the oldest
+    /// going first: memory stays bounded at any rate (at 100,000 receipts/s, 60 s would be
+    /// six million entries). Default 250,000, about 60 s at 4,000 receipts/s.
+    pub fn finalised_capacity(&mut self, value: usize) -> &mut Self {
+        self.finalised_capacity = value;
         self
     }
 }
@@ -859,6 +885,7 @@ impl<S: CorrelationStore> Correlator<S> {
         );
         if matched.receipt.is_final {
             self.store.finalise(account, &matched.message_id, matched.receipt.state, now);
+            self.store.purge_finalised_beyond(self.config.finalised_capacity);
         }
         self.counters.matched += 1;
         Outcome::Matched(matched)
@@ -1322,6 +1349,28 @@ mod tests {
         receipt.id_text = None;
         let outcome = c.handle_receipt(ACCOUNT, receipt, t0);
         assert!(matches!(outcome, Outcome::Unmatched(u) if u.reason == UnmatchedReason::NoId));
+    }
+
+    #[test]
+    fn finalised_entries_beyond_the_capacity_go_oldest_first() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::default();
+        config.finalised_capacity(2);
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        for (tag, id) in [(1, "a1"), (2, "a2"), (3, "a3"), (4, "a4")] {
+            c.record_submit(ACCOUNT, id, tag, t0);
+        }
+        for id in ["a1", "a2", "a3"] {
+            matched(c.handle_receipt(ACCOUNT, text_receipt(id, "DELIVRD"), t0));
+        }
+        // a1 went to make room; a2 and a3 are still known, a4 is pending.
+        assert_eq!(c.store().len(), 3);
+        let again = c.handle_receipt(ACCOUNT, text_receipt("a3", "DELIVRD"), t0);
+        assert!(matches!(again, Outcome::Duplicate(ref m) if m.tag == 3), "{again:?}");
+        let late = c.handle_receipt(ACCOUNT, text_receipt("a1", "DELIVRD"), t0);
+        assert!(matches!(late, Outcome::Early { .. } | Outcome::Unmatched(_)), "{late:?}");
+        assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("a4", "DELIVRD"), t0)).tag, 4);
+        assert_eq!(c.store().len(), 2);
     }
 
     #[test]
