@@ -233,6 +233,8 @@ pub struct BatchView {
     pub cancelled_at: Option<Millis>,
     /// Last change.
     pub updated_at: Millis,
+    /// 1 when created, bumped by every edit: what a reviewer saw.
+    pub revision: u64,
     /// Its messages by status.
     pub messages: Vec<(MessageStatus, u64)>,
 }
@@ -247,12 +249,18 @@ pub enum BatchAction {
         requires_approval: bool,
         /// The messages to queue when no approval is needed.
         messages: Vec<NewMessage>,
+        /// The revision `messages` were built from; [`BatchOutcome::Changed`] if it is not
+        /// the batch's revision any more.
+        revision: u64,
     },
     /// Pending approval → running, queuing `messages` in the same transaction. Refused
     /// ([`BatchOutcome::SameOperator`]) when the approver created or last edited it.
     Approve {
         /// The messages.
         messages: Vec<NewMessage>,
+        /// The revision `messages` were built from (and the approver reviewed);
+        /// [`BatchOutcome::Changed`] if it is not the batch's revision any more.
+        revision: u64,
     },
     /// Pending approval → draft.
     Reject {
@@ -295,6 +303,11 @@ pub enum BatchOutcome {
     Conflict(BatchStatus),
     /// The approver is the batch's maker (creator or last editor).
     SameOperator,
+    /// The batch was edited since the revision the step was prepared from: read it again.
+    Changed {
+        /// The batch's revision now.
+        revision: u64,
+    },
 }
 
 /// Totals of a batch's valid rows for one carrier (preview).

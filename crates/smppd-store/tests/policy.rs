@@ -251,10 +251,11 @@ fn a_batch_is_approved_only_by_someone_other_than_its_makers() {
     );
 
     let messages = batch_messages(&store, id, T0);
-    let approve = BatchAction::Approve { messages: messages.clone() };
+    assert_eq!(v.revision, 1);
+    let approve = BatchAction::Approve { messages: messages.clone(), revision: 1 };
     let act = |a: &BatchAction, by: &str| store.batch_action(id, a, by, T0 + 1).unwrap();
     assert_eq!(act(&approve, "checker"), BatchOutcome::Conflict(BatchStatus::Draft));
-    let submit = BatchAction::Submit { requires_approval: true, messages: Vec::new() };
+    let submit = BatchAction::Submit { requires_approval: true, messages: Vec::new(), revision: 1 };
     assert_eq!(act(&submit, "maker"), BatchOutcome::Applied(BatchStatus::PendingApproval));
     assert_eq!(act(&approve, "maker"), BatchOutcome::SameOperator);
     let reject = BatchAction::Reject { reason: Some("wrong month".into()) };
@@ -269,7 +270,13 @@ fn a_batch_is_approved_only_by_someone_other_than_its_makers() {
         act(&BatchAction::Edit(batch()), "checker"),
         BatchOutcome::Applied(BatchStatus::Draft)
     );
+    // The edit made revision 2: what was prepared from revision 1 is refused.
+    assert_eq!(act(&submit, "maker"), BatchOutcome::Changed { revision: 2 });
+    let submit = BatchAction::Submit { requires_approval: true, messages: Vec::new(), revision: 2 };
     assert_eq!(act(&submit, "maker"), BatchOutcome::Applied(BatchStatus::PendingApproval));
+    assert_eq!(act(&approve, "auditor"), BatchOutcome::Changed { revision: 2 });
+    assert!(store.message(1).unwrap().is_none(), "nothing queued from a stale revision");
+    let approve = BatchAction::Approve { messages: batch_messages(&store, id, T0), revision: 2 };
     assert_eq!(act(&approve, "checker"), BatchOutcome::SameOperator);
     assert!(store.message(1).unwrap().is_none(), "nothing queued before approval");
     assert_eq!(act(&approve, "auditor"), BatchOutcome::Applied(BatchStatus::Running));
@@ -303,7 +310,7 @@ fn a_paused_batch_is_not_claimed_and_resumes_as_it_was() {
     messages[1].status = MessageStatus::Held;
     messages[1].not_before = T0 + HOUR;
     messages[1].reason = Some("send_at".into());
-    let submit = BatchAction::Submit { requires_approval: false, messages };
+    let submit = BatchAction::Submit { requires_approval: false, messages, revision: 1 };
     assert_eq!(
         store.batch_action(id, &submit, "maker", T0).unwrap(),
         BatchOutcome::Applied(BatchStatus::Running)

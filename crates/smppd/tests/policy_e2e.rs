@@ -358,6 +358,16 @@ async fn batch_workflow_rejects_edits_pauses_and_rechecks_quiet_hours_on_resume(
         "{v}"
     );
     assert_eq!(v["rows"]["total"], 1);
+    assert_eq!((b["revision"].as_u64(), v["revision"].as_u64()), (Some(1), Some(2)), "{v}");
+    let (_, v) = call(&d, "POST", &path2("submit"), KEY, Value::Null).await;
+    assert_eq!(v["status"], "pending_approval", "{v}");
+    // A checker who reviewed revision 1 does not approve revision 2 by mistake.
+    let (code, e) = call(&d, "POST", &path2("approve"), OTHER_KEY, json!({"revision": 1})).await;
+    assert_eq!(code, 409, "{e}");
+    assert!(e["error"]["reason"].as_str().unwrap().contains("revision 2, not 1"), "{e}");
+    let (code, e) = call(&d, "POST", &path2("approve"), OTHER_KEY, json!({"revision": "2"})).await;
+    assert_eq!((code, e["error"]["field"].as_str()), (400, Some("revision")), "{e}");
+    assert!(sim.messages(None, "819022220003").is_empty(), "nothing approved");
     let (_, v) = call(&d, "POST", &path2("cancel"), OTHER_KEY, Value::Null).await;
     assert_eq!(
         (v["status"].as_str(), v["cancelled_by"].as_str()),

@@ -82,7 +82,7 @@ pub(super) fn get(tx: &Transaction<'_>, id: BatchId) -> DbResult<Option<BatchVie
             "SELECT id, name, class, from_addr, template, number_column, send_at, deadline,
                 status, created_by, created_at, edited_by, edited_at, submitted_by,
                 submitted_at, approved_by, approved_at, rejected_by, rejected_at,
-                reject_reason, cancelled_by, cancelled_at, updated_at
+                reject_reason, cancelled_by, cancelled_at, updated_at, revision
              FROM batches WHERE id = ?1",
         )?
         .query_row([id], batch_view)
@@ -131,6 +131,7 @@ fn batch_view(row: &Row<'_>) -> rusqlite::Result<BatchView> {
         cancelled_by: row.get(20)?,
         cancelled_at: row.get(21)?,
         updated_at: row.get(22)?,
+        revision: row.get(23)?,
         rows_total: 0,
         rows_valid: 0,
         messages: Vec::new(),
@@ -211,13 +212,21 @@ struct Current {
     status: BatchStatus,
     created_by: String,
     edited_by: Option<String>,
+    revision: u64,
 }
 
 fn current(tx: &Tx<'_>, id: BatchId) -> DbResult<Option<Current>> {
     let found = tx
-        .prepare_cached("SELECT status, created_by, edited_by FROM batches WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT status, created_by, edited_by, revision FROM batches WHERE id = ?1",
+        )?
         .query_row([id], |row| {
-            Ok(Current { status: row.get(0)?, created_by: row.get(1)?, edited_by: row.get(2)? })
+            Ok(Current {
+                status: row.get(0)?,
+                created_by: row.get(1)?,
+                edited_by: row.get(2)?,
+                revision: row.get(3)?,
+            })
         })
         .optional()?;
     let Some(mut c) = found else { return Ok(None) };
@@ -241,11 +250,21 @@ pub(super) fn act(
 ) -> DbResult<BatchOutcome> {
     use BatchStatus::*;
     let Some(c) = current(tx, id)? else { return Ok(BatchOutcome::NotFound) };
+    let prepared_from = match action {
+        BatchAction::Submit { revision, .. } | BatchAction::Approve { revision, .. } => {
+            Some(*revision)
+        }
+        _ => None,
+    };
+    if prepared_from.is_some_and(|r| r != c.revision) {
+        // Messages built from rows an edit has replaced must not be queued.
+        return Ok(BatchOutcome::Changed { revision: c.revision });
+    }
     let next = match (action, c.status) {
-        (BatchAction::Submit { requires_approval, messages }, Draft) => {
+        (BatchAction::Submit { requires_approval, messages, .. }, Draft) => {
             submit(tx, id, by, at, *requires_approval, messages)?
         }
-        (BatchAction::Approve { messages }, PendingApproval) => {
+        (BatchAction::Approve { messages, .. }, PendingApproval) => {
             if c.created_by == by || c.edited_by.as_deref() == Some(by) {
                 return Ok(BatchOutcome::SameOperator);
             }
@@ -330,7 +349,7 @@ fn edit(tx: &Tx<'_>, id: BatchId, by: &str, at: Millis, b: &NewBatch) -> DbResul
     tx.prepare_cached(
         "UPDATE batches SET name = ?2, class = ?3, from_addr = ?4, template = ?5,
             number_column = ?6, send_at = ?7, deadline = ?8, edited_by = ?9, edited_at = ?10,
-            submitted_by = NULL, submitted_at = NULL
+            submitted_by = NULL, submitted_at = NULL, revision = revision + 1
          WHERE id = ?1",
     )?
     .execute(params![

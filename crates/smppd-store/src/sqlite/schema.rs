@@ -6,8 +6,15 @@ use super::DbResult;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
 /// migration never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] =
-    &[V1, POLICY_LAYER, HELD_SWEEP, CARRIERS_LEARNED, CONFIGURED_FORMATS, DEPTH_BY_WRITER];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    POLICY_LAYER,
+    HELD_SWEEP,
+    CARRIERS_LEARNED,
+    CONFIGURED_FORMATS,
+    DEPTH_BY_WRITER,
+    BATCH_REVISION,
+];
 
 /// Brings the database to the latest version, each migration in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
@@ -280,6 +287,12 @@ DROP TRIGGER messages_depth_delete;
 DELETE FROM depth;
 INSERT INTO depth (status, class, carrier, n)
     SELECT status, class, carrier, count(*) FROM messages GROUP BY status, class, carrier;
+"#;
+
+/// A batch's revision, bumped by every edit: submit and approve queue messages built from
+/// one revision, and are refused when the batch changed in between.
+const BATCH_REVISION: &str = r#"
+ALTER TABLE batches ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
 "#;
 
 #[cfg(test)]

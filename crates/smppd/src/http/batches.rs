@@ -94,6 +94,7 @@ fn batch_json(b: &BatchView, row_errors: Vec<Value>) -> Value {
         "cancelled_by": b.cancelled_by,
         "cancelled_at": time(b.cancelled_at),
         "updated_at": rfc3339(b.updated_at),
+        "revision": b.revision,
         "messages": messages,
         "row_errors": row_errors,
     })
@@ -183,9 +184,7 @@ pub(super) async fn act(
     let id = parse_batch_id(&id)?;
     let action = match action.as_str() {
         "submit" => submit_action(&app, id).await?,
-        "approve" => {
-            BatchAction::Approve { messages: enqueue(&app, &load(&app, id).await?).await? }
-        }
+        "approve" => approve_action(&app, id, &body).await?,
         "reject" => BatchAction::Reject { reason: reject_reason(&body)? },
         "pause" => BatchAction::Pause,
         "resume" => BatchAction::Resume,
@@ -198,7 +197,9 @@ pub(super) async fn act(
         }
     };
     let queued = match &action {
-        BatchAction::Submit { messages, .. } | BatchAction::Approve { messages } => messages.len(),
+        BatchAction::Submit { messages, .. } | BatchAction::Approve { messages, .. } => {
+            messages.len()
+        }
         _ => 0,
     };
     let name = action.name();
@@ -218,7 +219,42 @@ async fn submit_action(app: &App, id: BatchId) -> Result<BatchAction, ApiError> 
     let requires_approval =
         app.policy.config().class(&view.class).map_or(true, |c| c.requires_approval);
     let messages = if requires_approval { Vec::new() } else { enqueue(app, &view).await? };
-    Ok(BatchAction::Submit { requires_approval, messages })
+    Ok(BatchAction::Submit { requires_approval, messages, revision: view.revision })
+}
+
+/// Approve: the messages of the batch's current revision, which must be the one the checker
+/// reviewed when the body names it (`{"revision": N}` from `GET /v1/batches/{id}`).
+async fn approve_action(app: &App, id: BatchId, body: &[u8]) -> Result<BatchAction, ApiError> {
+    let view = load(app, id).await?;
+    if let Some(reviewed) = reviewed_revision(body)? {
+        if reviewed != view.revision {
+            return Err(changed(id, reviewed, view.revision));
+        }
+    }
+    let messages = enqueue(app, &view).await?;
+    Ok(BatchAction::Approve { messages, revision: view.revision })
+}
+
+fn reviewed_revision(body: &[u8]) -> Result<Option<u64>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match parse_json(body)?.get("revision") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().filter(|r| *r >= 1).map(Some).ok_or_else(|| {
+            ApiError::field("revision", "must be the batch's revision, a positive integer")
+        }),
+    }
+}
+
+fn changed(id: BatchId, prepared: u64, now: u64) -> ApiError {
+    ApiError::status(
+        StatusCode::CONFLICT,
+        format!(
+            "batch {id} was edited: it is at revision {now}, not {prepared}; \
+             read it again before this step"
+        ),
+    )
 }
 
 /// The messages a batch puts in the queue, decided now.
@@ -251,6 +287,10 @@ fn reject_reason(body: &[u8]) -> Result<Option<String>, ApiError> {
 /// Runs a workflow step and turns a refusal into its HTTP answer.
 async fn apply(app: &App, id: BatchId, action: BatchAction, by: &str) -> Result<(), ApiError> {
     let name = action.name();
+    let prepared = match &action {
+        BatchAction::Submit { revision, .. } | BatchAction::Approve { revision, .. } => *revision,
+        _ => 0,
+    };
     let (store, at, who) = (app.store.clone(), app.now(), by.to_string());
     match blocking(move || store.batch_action(id, &action, &who, at)).await? {
         BatchOutcome::Applied(_) => Ok(()),
@@ -259,6 +299,7 @@ async fn apply(app: &App, id: BatchId, action: BatchAction, by: &str) -> Result<
             StatusCode::CONFLICT,
             format!("batch {id} is {}: cannot {name} it", status.as_str()),
         )),
+        BatchOutcome::Changed { revision } => Err(changed(id, prepared, revision)),
         BatchOutcome::SameOperator => Err(ApiError::status(
             StatusCode::FORBIDDEN,
             format!(
