@@ -343,18 +343,19 @@ impl Driver {
                 },
                 Some((request, status)) = ack_rx.recv() => {
                     self.answer(&mut session, request, status);
+                    // Let the application's other ready tasks ack too: one write for all.
+                    tokio::task::yield_now().await;
                     while let Ok((request, status)) = ack_rx.try_recv() {
                         self.answer(&mut session, request, status);
                     }
                 }
                 cmd = self.cmds.recv(), if accept => {
                     self.take_command(cmd);
-                    while self.queue.len() < self.config.queue {
-                        match self.cmds.try_recv() {
-                            Ok(cmd) => self.take_command(Some(cmd)),
-                            Err(_) => break,
-                        }
-                    }
+                    // The first sender woke us (and tokio runs the task woken last first):
+                    // let the other ready senders queue theirs, so that one write carries
+                    // them all instead of one system call per PDU.
+                    tokio::task::yield_now().await;
+                    self.take_ready_commands();
                 }
                 _ = shutdown.changed(), if !self.stopping => self.stopping = true,
                 _ = sleep_until_opt(deadline) => {
@@ -380,6 +381,15 @@ impl Driver {
     ) {
         while let Some(ev) = session.poll_event() {
             self.on_event(ev, now, ack_tx, conn).await;
+        }
+    }
+
+    fn take_ready_commands(&mut self) {
+        while self.queue.len() < self.config.queue {
+            match self.cmds.try_recv() {
+                Ok(cmd) => self.take_command(Some(cmd)),
+                Err(_) => break,
+            }
         }
     }
 
