@@ -68,6 +68,14 @@ pub trait CorrelationStore {
     /// it removed.
     fn purge_finalised_beyond(&mut self, keep: usize) -> usize;
 
+    /// Entries still waiting for their final receipt.
+    fn pending_len(&self) -> usize;
+
+    /// Forgets entries still waiting for their final receipt: those submitted at or before
+    /// `submitted_before`, then the oldest until at most `keep` wait (it may go a little
+    /// lower, so that a full store is not swept on every submit). Returns how many.
+    fn purge_pending(&mut self, submitted_before: Option<Instant>, keep: usize) -> usize;
+
     /// Number of entries, pending and finalised.
     fn len(&self) -> usize;
 
@@ -102,6 +110,8 @@ struct Table {
     /// [`primary_hash`], so an exact lookup filters that one bucket.
     by_key: HashMap<u64, Bucket, BuildFx>,
     len: usize,
+    /// Entries without a final receipt yet.
+    pending: usize,
 }
 
 #[derive(Debug, Default)]
@@ -250,6 +260,30 @@ impl MemoryStore {
         self.account_index(account).map(|i| &mut self.accounts[i].1)
     }
 
+    fn waiting(&self) -> impl Iterator<Item = &Pending> {
+        self.accounts
+            .iter()
+            .flat_map(|(_, t)| t.slots.iter().filter_map(|s| s.pending.as_ref()))
+            .filter(|p| p.final_state.is_none())
+    }
+
+    /// Removes the entries without a final receipt that `old` picks; returns how many.
+    fn purge_pending_where(&mut self, old: impl Fn(&Pending) -> bool) -> usize {
+        let mut purged = 0;
+        for (_, table) in &mut self.accounts {
+            for slot in 0..table.slots.len() {
+                let pick = table.slots[slot]
+                    .pending
+                    .as_ref()
+                    .is_some_and(|p| p.final_state.is_none() && old(p));
+                if pick && table.remove(slot as u32).is_some() {
+                    purged += 1;
+                }
+            }
+        }
+        purged
+    }
+
     /// Pops the oldest finalisation record; true when its entry was still there and went.
     fn purge_oldest_finalised(&mut self) -> bool {
         let Some((at, account, slot, generation)) = self.finalised.pop_front() else {
@@ -285,6 +319,7 @@ impl Table {
         }
         self.slots[slot as usize].pending = Some(pending);
         self.len += 1;
+        self.pending += 1;
         slot
     }
 
@@ -297,6 +332,9 @@ impl Table {
         }
         self.free.push(slot);
         self.len -= 1;
+        if pending.final_state.is_none() {
+            self.pending -= 1;
+        }
         Some(pending)
     }
 }
@@ -348,6 +386,9 @@ impl CorrelationStore for MemoryStore {
         let Some(slot) = table.slot_of(message_id) else { return false };
         let s = &mut table.slots[slot as usize];
         let Some(entry) = s.pending.as_mut() else { return false };
+        if entry.final_state.is_none() {
+            table.pending -= 1;
+        }
         entry.final_state = Some(state);
         entry.finalised_at = Some(now);
         self.finalised.push_back((now, a as u32, slot, s.generation));
@@ -379,6 +420,28 @@ impl CorrelationStore for MemoryStore {
         purged
     }
 
+    fn pending_len(&self) -> usize {
+        self.accounts.iter().map(|(_, t)| t.pending).sum()
+    }
+
+    fn purge_pending(&mut self, submitted_before: Option<Instant>, keep: usize) -> usize {
+        let mut purged = 0;
+        if let Some(before) = submitted_before {
+            purged += self.purge_pending_where(|p| p.submitted_at <= before);
+        }
+        let waiting = self.pending_len();
+        if waiting > keep {
+            // Down to 90% of `keep`: one sweep per tenth of the capacity, not per submit.
+            let excess = waiting - keep + keep / 10;
+            let mut times: Vec<Instant> = self.waiting().map(|p| p.submitted_at).collect();
+            if let Some(nth) = excess.min(times.len()).checked_sub(1) {
+                let (_, &mut cutoff, _) = times.select_nth_unstable(nth);
+                purged += self.purge_pending_where(|p| p.submitted_at <= cutoff);
+            }
+        }
+        purged
+    }
+
     fn len(&self) -> usize {
         self.accounts.iter().map(|(_, t)| t.len).sum()
     }
@@ -394,6 +457,8 @@ pub struct CorrelatorConfig {
     learn_after: u32,
     finalised_retention: Duration,
     finalised_capacity: usize,
+    pending_retention: Duration,
+    pending_capacity: usize,
 }
 
 impl Default for CorrelatorConfig {
@@ -406,6 +471,8 @@ impl Default for CorrelatorConfig {
             learn_after: 2,
             finalised_retention: Duration::from_secs(60),
             finalised_capacity: 250_000,
+            pending_retention: Duration::from_secs(72 * 3600),
+            pending_capacity: 1_000_000,
         }
     }
 }
@@ -480,6 +547,22 @@ impl CorrelatorConfig {
         self.finalised_capacity = value;
         self
     }
+
+    /// How long a submit waits for its final receipt before it is forgotten (counted in
+    /// [`Counters::forgotten`]; a receipt after that is reported unmatched). Default 72 h,
+    /// the longest validity period carriers accept.
+    pub fn pending_retention(&mut self, value: Duration) -> &mut Self {
+        self.pending_retention = value;
+        self
+    }
+
+    /// At most this many submits wait for their final receipt; beyond it the oldest are
+    /// forgotten (counted in [`Counters::forgotten`]), so receipts an SMSC never sends do not
+    /// grow memory without end. Default 1,000,000.
+    pub fn pending_capacity(&mut self, value: usize) -> &mut Self {
+        self.pending_capacity = value.max(1);
+        self
+    }
 }
 
 /// Counts of what happened to receipts; they only grow.
@@ -495,6 +578,9 @@ pub struct Counters {
     pub unmatched: u64,
     /// Held receipts pushed out because the early buffer was full.
     pub evicted: u64,
+    /// Submits forgotten without a final receipt: past `pending_retention`, or beyond
+    /// `pending_capacity`.
+    pub forgotten: u64,
 }
 
 /// A receipt matched to its submit.
@@ -587,6 +673,7 @@ pub struct Correlator<S: CorrelationStore> {
     cross_checked: u64,
     next_seq: u64,
     counters: Counters,
+    last_pending_sweep: Option<Instant>,
 }
 
 impl<S: CorrelationStore + std::fmt::Debug> std::fmt::Debug for Correlator<S> {
@@ -620,6 +707,7 @@ impl<S: CorrelationStore> Correlator<S> {
             cross_checked: 0,
             next_seq: 0,
             counters: Counters::default(),
+            last_pending_sweep: None,
         }
     }
 
@@ -635,6 +723,10 @@ impl<S: CorrelationStore> Correlator<S> {
         now: Instant,
     ) -> Vec<Outcome> {
         self.store.insert_submitted(account, message_id, tag, now);
+        if self.store.pending_len() > self.config.pending_capacity {
+            self.counters.forgotten +=
+                self.store.purge_pending(None, self.config.pending_capacity) as u64;
+        }
         let Some(index) = self.early_index.get(account) else {
             return Vec::new();
         };
@@ -732,7 +824,23 @@ impl<S: CorrelationStore> Correlator<S> {
         if let Some(before) = now.checked_sub(self.config.finalised_retention) {
             self.store.purge_finalised(before);
         }
+        self.sweep_pending(now);
         settled
+    }
+
+    /// At most once a minute: forgets submits that waited `pending_retention` in vain. A scan
+    /// of the store, so not on every call.
+    fn sweep_pending(&mut self, now: Instant) {
+        const EVERY: Duration = Duration::from_secs(60);
+        if self.last_pending_sweep.is_some_and(|at| now.saturating_duration_since(at) < EVERY) {
+            return;
+        }
+        self.last_pending_sweep = Some(now);
+        let before = now.checked_sub(self.config.pending_retention);
+        if before.is_some() {
+            self.counters.forgotten +=
+                self.store.purge_pending(before, self.config.pending_capacity) as u64;
+        }
     }
 
     /// Gives each held receipt that has waited `cross_reading_after` its one look under the
@@ -1371,6 +1479,43 @@ mod tests {
         assert!(matches!(late, Outcome::Early { .. } | Outcome::Unmatched(_)), "{late:?}");
         assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("a4", "DELIVRD"), t0)).tag, 4);
         assert_eq!(c.store().len(), 2);
+    }
+
+    #[test]
+    fn submits_beyond_the_pending_capacity_are_forgotten_oldest_first() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::default();
+        config.pending_capacity(10);
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        for tag in 0..12u64 {
+            c.record_submit(ACCOUNT, &format!("m{tag}"), tag, t0 + Duration::from_millis(tag));
+        }
+        let waiting = c.store().pending_len();
+        assert!((9..=10).contains(&waiting), "{waiting} waiting");
+        assert_eq!(c.counters().forgotten, 12 - waiting as u64);
+        assert_eq!(c.store().len(), waiting);
+        let old = c.handle_receipt(ACCOUNT, text_receipt("m0", "DELIVRD"), t0);
+        assert!(!matches!(old, Outcome::Matched(_)), "{old:?}");
+        assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("m11", "DELIVRD"), t0)).tag, 11);
+        assert_eq!(c.store().pending_len(), waiting - 1);
+    }
+
+    #[test]
+    fn submits_waiting_past_the_pending_retention_are_forgotten() {
+        let t0 = Instant::now();
+        let mut config = CorrelatorConfig::default();
+        config.pending_retention(Duration::from_secs(3600));
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        c.record_submit(ACCOUNT, "old", 1, t0);
+        c.record_submit(ACCOUNT, "done", 2, t0);
+        matched(c.handle_receipt(ACCOUNT, text_receipt("done", "DELIVRD"), t0));
+        c.poll_expired(t0 + Duration::from_secs(60)); // the first sweep: nothing is old yet
+        c.record_submit(ACCOUNT, "new", 3, t0 + Duration::from_secs(3000));
+        c.poll_expired(t0 + Duration::from_secs(3700));
+        assert_eq!(c.counters().forgotten, 1);
+        assert_eq!(c.store().pending_len(), 1, "only `new` waits");
+        let late = c.handle_receipt(ACCOUNT, text_receipt("old", "DELIVRD"), t0);
+        assert!(!matches!(late, Outcome::Matched(_)), "{late:?}");
     }
 
     #[test]

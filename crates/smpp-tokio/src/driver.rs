@@ -579,7 +579,13 @@ impl Driver {
         }
         self.throttle_delay = self.config.throttle_min;
         self.stats.throttled.store(false, Ordering::Relaxed);
-        if let (true, Body::SubmitSmResp(Some(r))) = (self.config.correlate, &pdu.body) {
+        // Only a submit that asked for an SMSC receipt (smpp34.md §7.2, bits 1-0) waits for
+        // one: the others would sit in the correlator until `pending_retention`.
+        let receipt_requested =
+            matches!(&q.body, Body::SubmitSm(sm) if sm.registered_delivery & 0x03 != 0);
+        if let (true, true, Body::SubmitSmResp(Some(r))) =
+            (self.config.correlate, receipt_requested, &pdu.body)
+        {
             let id = String::from_utf8_lossy(r.message_id.as_bytes());
             let outcomes = self.shared.with_correlator(|c| {
                 c.record_submit(&self.shared.account, &id, q.tag, now.into_std())

@@ -529,3 +529,32 @@ async fn discard_incoming_acknowledges_receipts_as_they_arrive() {
     let mut incoming = client.incoming().unwrap();
     assert!(incoming.try_recv().is_err(), "a discarded message reached the application");
 }
+
+#[tokio::test]
+async fn a_submit_that_asked_for_no_receipt_is_not_kept_for_one() {
+    let (l, port) = listen().await;
+    let client = start(config(port));
+    let mut incoming = client.incoming().unwrap();
+    let mut peer = accept(&l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+    for (id, registered_delivery) in [("77", 0), ("78", 1)] {
+        let submitting = tokio::spawn({
+            let client = client.clone();
+            let sm = SubmitSm { registered_delivery, ..submit_sm("x") };
+            async move { client.submit(sm, Tlvs::new()).await }
+        });
+        let submit = peer.read_until(CommandId::SUBMIT_SM).await;
+        peer.answer_submit(&submit, id).await;
+        within(submitting).await.unwrap().unwrap();
+    }
+    // An SMSC that sends a receipt anyway: it matches nothing recorded (held, then reported).
+    peer.send(&receipt("id:77 stat:DELIVRD err:000", Some(b"77"))).await;
+    let Some(IncomingEvent::Message(m)) = within(incoming.recv()).await else { panic!() };
+    assert!(matches!(m.correlation, Some(Correlation::Early)), "{:?}", m.correlation);
+    m.ack();
+    peer.send(&receipt("id:78 stat:DELIVRD err:000", Some(b"78"))).await;
+    let Some(IncomingEvent::Message(m)) = within(incoming.recv()).await else { panic!() };
+    assert!(matches!(m.correlation, Some(Correlation::Matched(_))), "{:?}", m.correlation);
+    m.ack();
+}
