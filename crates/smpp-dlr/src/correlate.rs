@@ -108,7 +108,7 @@ struct Table {
     /// Hash of each key an id is indexed under ([`index_hashes`]) → slots. One map serves
     /// both the key lookups and the exact-id lookups: every id is under its
     /// [`primary_hash`], so an exact lookup filters that one bucket.
-    by_key: HashMap<u64, Bucket, BuildFx>,
+    by_key: Index,
     len: usize,
     /// Entries without a final receipt yet.
     pending: usize,
@@ -121,45 +121,68 @@ struct Slot {
     generation: u32,
 }
 
-/// The slots under one hash: nearly always one.
-#[derive(Debug)]
-enum Bucket {
-    One(u32),
-    Many(Vec<u32>),
+/// Hash → slots. Nearly every hash has one slot, kept inline in a 16-byte map entry (a
+/// `Vec` per hash doubled the map and its cache misses); the rare hash shared by several
+/// slots points to `many`.
+#[derive(Debug, Default)]
+struct Index {
+    one: HashMap<u64, u32, BuildFx>,
+    many: HashMap<u64, Vec<u32>, BuildFx>,
 }
 
-impl Bucket {
-    fn slots(&self) -> &[u32] {
-        match self {
-            Bucket::One(s) => std::slice::from_ref(s),
-            Bucket::Many(v) => v,
+/// In `one`: the slots are in `many`.
+const MANY: u32 = u32::MAX;
+
+impl Index {
+    fn get(&self, hash: u64) -> &[u32] {
+        match self.one.get(&hash) {
+            None => &[],
+            Some(&MANY) => self.many.get(&hash).map_or(&[], Vec::as_slice),
+            Some(slot) => std::slice::from_ref(slot),
         }
     }
-}
 
-fn bucket_add(map: &mut HashMap<u64, Bucket, BuildFx>, hash: u64, slot: u32) {
-    match map.get_mut(&hash) {
-        None => {
-            map.insert(hash, Bucket::One(slot));
+    fn add(&mut self, hash: u64, slot: u32) {
+        use std::collections::hash_map::Entry;
+        match self.one.entry(hash) {
+            Entry::Vacant(e) => {
+                e.insert(slot);
+            }
+            Entry::Occupied(e) if *e.get() == MANY => self.many.entry(hash).or_default().push(slot),
+            Entry::Occupied(mut e) => {
+                let first = e.insert(MANY);
+                self.many.insert(hash, vec![first, slot]);
+            }
         }
-        Some(Bucket::One(s)) => {
-            *map.get_mut(&hash).expect("present") = Bucket::Many(vec![*s, slot])
-        }
-        Some(Bucket::Many(v)) => v.push(slot),
     }
-}
 
-fn bucket_remove(map: &mut HashMap<u64, Bucket, BuildFx>, hash: u64, slot: u32) {
-    let empty = match map.get_mut(&hash) {
-        None => false,
-        Some(Bucket::One(s)) => *s == slot,
-        Some(Bucket::Many(v)) => {
-            v.retain(|s| *s != slot);
-            v.is_empty()
+    fn remove(&mut self, hash: u64, slot: u32) {
+        match self.one.get(&hash) {
+            Some(&MANY) => {
+                let Some(slots) = self.many.get_mut(&hash) else { return };
+                slots.retain(|s| *s != slot);
+                match slots.as_slice() {
+                    [] => {
+                        self.many.remove(&hash);
+                        self.one.remove(&hash);
+                    }
+                    [last] => {
+                        self.one.insert(hash, *last);
+                        self.many.remove(&hash);
+                    }
+                    _ => {}
+                }
+            }
+            Some(&s) if s == slot => {
+                self.one.remove(&hash);
+            }
+            _ => {}
         }
-    };
-    if empty {
-        map.remove(&hash);
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.one.is_empty() && self.many.is_empty()
     }
 }
 
@@ -300,8 +323,7 @@ impl MemoryStore {
 
 impl Table {
     fn slot_of(&self, message_id: &str) -> Option<u32> {
-        let bucket = self.by_key.get(&primary_hash(message_id))?;
-        bucket.slots().iter().copied().find(|&s| {
+        self.by_key.get(primary_hash(message_id)).iter().copied().find(|&s| {
             self.slots[s as usize].pending.as_ref().is_some_and(|p| p.message_id == message_id)
         })
     }
@@ -315,7 +337,7 @@ impl Table {
             }
         };
         for h in index_hashes(&pending.message_id) {
-            bucket_add(&mut self.by_key, h, slot);
+            self.by_key.add(h, slot);
         }
         self.slots[slot as usize].pending = Some(pending);
         self.len += 1;
@@ -328,7 +350,7 @@ impl Table {
         let pending = s.pending.take()?;
         s.generation = s.generation.wrapping_add(1);
         for h in index_hashes(&pending.message_id) {
-            bucket_remove(&mut self.by_key, h, slot);
+            self.by_key.remove(h, slot);
         }
         self.free.push(slot);
         self.len -= 1;
@@ -364,9 +386,9 @@ impl CorrelationStore for MemoryStore {
         if matches!(key, IdKey::Text(t) if t.is_empty()) {
             return Vec::new(); // no id is findable by an empty key (see `index_keys`)
         }
-        let Some(bucket) = table.by_key.get(&lookup_hash(key)) else { return Vec::new() };
-        bucket
-            .slots()
+        table
+            .by_key
+            .get(lookup_hash(key))
             .iter()
             .filter_map(|&s| table.slots[s as usize].pending.as_ref())
             .filter(|p| id_has_key(&p.message_id, key))
@@ -1516,6 +1538,33 @@ mod tests {
         assert_eq!(c.store().pending_len(), 1, "only `new` waits");
         let late = c.handle_receipt(ACCOUNT, text_receipt("old", "DELIVRD"), t0);
         assert!(!matches!(late, Outcome::Matched(_)), "{late:?}");
+    }
+
+    #[test]
+    fn ids_sharing_a_key_are_all_found_and_taken_out_one_by_one() {
+        let t0 = Instant::now();
+        let mut s = MemoryStore::new();
+        // 10 is "10" read in decimal, "a" and "A" in hex, and "0a" too.
+        for (tag, id) in [(1, "10"), (2, "a"), (3, "A"), (4, "0a"), (5, "16")] {
+            s.insert_submitted(ACCOUNT, id, tag, t0);
+        }
+        let tags = |s: &MemoryStore, key: IdKey| {
+            let mut t: Vec<u64> = s.find_by_key(ACCOUNT, &key).iter().map(|p| p.tag).collect();
+            t.sort_unstable();
+            t
+        };
+        assert_eq!(tags(&s, IdKey::Number(10)), [1, 2, 3, 4]);
+        assert_eq!(tags(&s, IdKey::Text("a".into())), [2, 3]);
+        assert_eq!(tags(&s, IdKey::Number(0x16)), [5]);
+        assert_eq!(s.take_by_id(ACCOUNT, "A").map(|p| p.tag), Some(3));
+        assert_eq!(tags(&s, IdKey::Text("a".into())), [2]);
+        for id in ["a", "0a", "10"] {
+            assert!(s.take_by_id(ACCOUNT, id).is_some(), "{id}");
+        }
+        assert_eq!(tags(&s, IdKey::Number(10)), [] as [u64; 0]);
+        assert_eq!(tags(&s, IdKey::Number(16)), [5]);
+        assert_eq!(s.take_by_id(ACCOUNT, "16").map(|p| p.tag), Some(5));
+        assert!(s.accounts.iter().all(|(_, t)| t.by_key.is_empty()));
     }
 
     #[test]
