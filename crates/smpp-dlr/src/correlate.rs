@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::msgid::{
-    index_keys, pairs_to_try, read, IdKey, IdNormaliser, IdSource, Reading, ReadingPair,
+    index_keys, pairs_to_try, read, reads_as, IdKey, IdNormaliser, IdSource, Reading, ReadingPair,
 };
 use crate::receipt::{MessageState, Receipt};
 
@@ -45,8 +45,9 @@ pub trait CorrelationStore {
     /// SMSC reusing ids) replaces the first.
     fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant);
 
-    /// Every entry of `account` indexed under `key`, pending or finalised.
-    fn find_by_key(&self, account: &str, key: &IdKey) -> Vec<Pending>;
+    /// Calls `visit` with every entry of `account` indexed under `key`, pending or
+    /// finalised. (A visitor rather than a `Vec` of clones: this runs once per receipt.)
+    fn find_by_key<'a>(&'a self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&'a Pending));
 
     /// Marks the entry with exactly this `message_id` as finalised. Returns `false` if there is
     /// no such entry.
@@ -381,10 +382,10 @@ impl CorrelationStore for MemoryStore {
         table.insert(pending);
     }
 
-    fn find_by_key(&self, account: &str, key: &IdKey) -> Vec<Pending> {
-        let Some(table) = self.table(account) else { return Vec::new() };
+    fn find_by_key<'a>(&'a self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&'a Pending)) {
+        let Some(table) = self.table(account) else { return };
         if matches!(key, IdKey::Text(t) if t.is_empty()) {
-            return Vec::new(); // no id is findable by an empty key (see `index_keys`)
+            return; // no id is findable by an empty key (see `index_keys`)
         }
         table
             .by_key
@@ -392,8 +393,7 @@ impl CorrelationStore for MemoryStore {
             .iter()
             .filter_map(|&s| table.slots[s as usize].pending.as_ref())
             .filter(|p| id_has_key(&p.message_id, key))
-            .cloned()
-            .collect()
+            .for_each(visit);
     }
 
     fn finalise(
@@ -674,11 +674,11 @@ struct EarlyEntry {
     keys: Vec<IdKey>,
 }
 
+/// A receipt's match; the receipt id is the receipt's own for `source`.
 struct Found {
     pending: Pending,
     source: IdSource,
     pair: ReadingPair,
-    receipt_id: String,
 }
 
 /// Matches receipts to submits, per carrier account. See the [module docs](self).
@@ -776,13 +776,13 @@ impl<S: CorrelationStore> Correlator<S> {
                 };
                 pairs_to_try(self.known(account, source), readable)
                     .find(|pair| pair.relates(message_id, rid))
-                    .map(|pair| (source, pair, rid.to_owned()))
+                    .map(|pair| (source, pair))
             });
-            let Some((source, pair, receipt_id)) = relation else {
+            let Some((source, pair)) = relation else {
                 continue;
             };
             let entry = self.remove_early(seq);
-            let found = Found { pending: pending.clone(), source, pair, receipt_id };
+            let found = Found { pending: pending.clone(), source, pair };
             let outcome = self.apply(account, found, entry.receipt, entry.received_at, true, now);
             if let Outcome::Matched(m) = &outcome {
                 if m.receipt.is_final {
@@ -954,15 +954,18 @@ impl<S: CorrelationStore> Correlator<S> {
             let Some(key) = read(receipt_id, pair.receipt) else {
                 continue;
             };
-            let best = self
-                .store
-                .find_by_key(account, &key)
-                .into_iter()
-                .filter(|p| read(&p.message_id, pair.submit).as_ref() == Some(&key))
-                // An id reused by the SMSC: the pending submit, then the oldest.
-                .min_by_key(|p| (p.final_state.is_some(), p.submitted_at));
+            let mut best: Option<&Pending> = None;
+            // An id reused by the SMSC: the pending submit, then the oldest.
+            let rank = |p: &Pending| (p.final_state.is_some(), p.submitted_at);
+            self.store.find_by_key(account, &key, &mut |p| {
+                if reads_as(&p.message_id, pair.submit, &key)
+                    && best.map_or(true, |b| rank(p) < rank(b))
+                {
+                    best = Some(p);
+                }
+            });
             if let Some(pending) = best {
-                return Some(Found { pending, source, pair, receipt_id: receipt_id.to_owned() });
+                return Some(Found { pending: pending.clone(), source, pair });
             }
         }
         None
@@ -990,7 +993,7 @@ impl<S: CorrelationStore> Correlator<S> {
         was_early: bool,
         now: Instant,
     ) -> Outcome {
-        let Found { pending, source, pair, receipt_id } = found;
+        let Found { pending, source, pair } = found;
         let already_final = pending.final_state.is_some();
         let matched = Matched {
             message_id: pending.message_id,
@@ -1007,12 +1010,11 @@ impl<S: CorrelationStore> Correlator<S> {
         if !self.normalisers.contains_key(account) {
             self.normalisers.insert(account.to_owned(), IdNormaliser::new(self.config.learn_after));
         }
-        self.normalisers.get_mut(account).expect("inserted above").observe(
-            source,
-            pair,
-            &matched.message_id,
-            &receipt_id,
-        );
+        let receipt_id = receipt_ids(&matched.receipt).find(|(s, _)| *s == source);
+        if let Some((_, receipt_id)) = receipt_id {
+            let normaliser = self.normalisers.get_mut(account).expect("inserted above");
+            normaliser.observe(source, pair, &matched.message_id, receipt_id);
+        }
         if matched.receipt.is_final {
             self.store.finalise(account, &matched.message_id, matched.receipt.state, now);
             self.store.purge_finalised_beyond(self.config.finalised_capacity);
@@ -1119,6 +1121,13 @@ mod tests {
             ..ReceiptInput::default()
         })
         .unwrap()
+    }
+
+    /// What `find_by_key` visits, collected.
+    fn found(s: &MemoryStore, key: &IdKey) -> Vec<Pending> {
+        let mut all = Vec::new();
+        s.find_by_key(ACCOUNT, key, &mut |p| all.push(p.clone()));
+        all
     }
 
     fn correlator() -> Correlator<MemoryStore> {
@@ -1549,7 +1558,7 @@ mod tests {
             s.insert_submitted(ACCOUNT, id, tag, t0);
         }
         let tags = |s: &MemoryStore, key: IdKey| {
-            let mut t: Vec<u64> = s.find_by_key(ACCOUNT, &key).iter().map(|p| p.tag).collect();
+            let mut t: Vec<u64> = found(s, &key).iter().map(|p| p.tag).collect();
             t.sort_unstable();
             t
         };
@@ -1572,11 +1581,11 @@ mod tests {
         let t0 = Instant::now();
         let mut s = MemoryStore::new();
         s.insert_submitted(ACCOUNT, "0059113978", 1, t0);
-        assert_eq!(s.find_by_key(ACCOUNT, &IdKey::Number(59113978)).len(), 1);
-        assert_eq!(s.find_by_key(ACCOUNT, &IdKey::Number(0x59113978)).len(), 1);
+        assert_eq!(found(&s, &IdKey::Number(59113978)).len(), 1);
+        assert_eq!(found(&s, &IdKey::Number(0x59113978)).len(), 1);
         assert_eq!(s.take_by_id(ACCOUNT, "0059113978").map(|p| p.tag), Some(1));
-        assert!(s.find_by_key(ACCOUNT, &IdKey::Number(59113978)).is_empty());
-        assert!(s.find_by_key(ACCOUNT, &IdKey::Text("0059113978".into())).is_empty());
+        assert!(found(&s, &IdKey::Number(59113978)).is_empty());
+        assert!(found(&s, &IdKey::Text("0059113978".into())).is_empty());
         assert!(s.is_empty());
     }
 
@@ -1599,7 +1608,7 @@ mod tests {
             }
             for (tag, id) in unique.iter().enumerate() {
                 for key in index_keys(id) {
-                    let found = s.find_by_key(ACCOUNT, &key);
+                    let found = found(&s, &key);
                     prop_assert!(found.iter().any(|p| p.tag == tag as u64), "{} not found by {:?}", id, key);
                     prop_assert!(found.iter().all(|p| index_keys(&p.message_id).any(|k| k == key)));
                 }

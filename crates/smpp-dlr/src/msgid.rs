@@ -166,6 +166,16 @@ pub fn read(id: &str, reading: Reading) -> Option<IdKey> {
     }
 }
 
+/// Whether `id` read as `reading` gives `key`: [`read`] without building the key (no
+/// allocation for an [`IdKey::Text`]), for the receipt path.
+pub fn reads_as(id: &str, reading: Reading, key: &IdKey) -> bool {
+    match (reading, key) {
+        (Reading::Exact, IdKey::Text(text)) => !id.is_empty() && id.eq_ignore_ascii_case(text),
+        (Reading::Exact, IdKey::Number(_)) | (_, IdKey::Text(_)) => false,
+        (number, key) => read(id, number).as_ref() == Some(key),
+    }
+}
+
 /// Every reading of `id`, in the order [`Reading::Exact`], [`Reading::Decimal`],
 /// [`Reading::Hex`], skipping those that do not apply.
 ///
@@ -389,6 +399,24 @@ mod tests {
     use super::*;
 
     const HEX_DEC: ReadingPair = ReadingPair::new(Reading::Hex, Reading::Decimal);
+
+    #[test]
+    fn reads_as_agrees_with_read() {
+        for id in ["", "0", "0059113978", "38601FA", "38601fa", "abc-DEF", "12x"] {
+            for reading in [Reading::Exact, Reading::Decimal, Reading::Hex] {
+                for other in [Reading::Exact, Reading::Decimal, Reading::Hex] {
+                    for key_id in ["0059113978", "38601fa", "abc-def", "0", "12X"] {
+                        let Some(key) = read(key_id, other) else { continue };
+                        assert_eq!(
+                            reads_as(id, reading, &key),
+                            read(id, reading).as_ref() == Some(&key),
+                            "{id:?} as {reading:?} against {key:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn relates_hex_resp_to_zero_padded_decimal_receipt() {

@@ -492,47 +492,51 @@ impl<'a> TextFields<'a> {
     /// the message and nothing after it is scanned. When it comes first, it ends at the next
     /// keyword like any other field.
     fn scan(s: &'a [u8]) -> Self {
-        let mut found: Vec<(Key, usize, usize)> = Vec::new();
-        let mut text_to_end = None;
+        let mut fields = TextFields::default();
+        // The keyword being read and where its value starts: a value runs to the next keyword
+        // (no list of keywords is built: this runs once per receipt on the ESME's hot path).
+        let mut open: Option<(Key, usize)> = None;
+        let mut seen_id_or_stat = false;
         let mut i = 0;
         while i < s.len() {
             let Some((key, len)) = keyword_at(s, i) else {
                 i += 1;
                 continue;
             };
-            if key == Key::Text && found.iter().any(|(k, ..)| matches!(k, Key::Id | Key::Stat)) {
-                text_to_end = Some((i, i + len));
-                break;
+            if let Some((k, value_start)) = open.take() {
+                fields.set(k, &s[value_start..i]);
             }
-            found.push((key, i, i + len));
+            if key == Key::Text && seen_id_or_stat {
+                if fields.text.is_none() {
+                    fields.text = Some(trim_text_to_end(&s[i + len..]));
+                }
+                return fields;
+            }
+            seen_id_or_stat |= matches!(key, Key::Id | Key::Stat);
+            open = Some((key, i + len));
             i += len;
         }
-        let end = text_to_end.map_or(s.len(), |(keyword_start, _)| keyword_start);
-
-        let mut fields = TextFields::default();
-        for (n, &(key, _, value_start)) in found.iter().enumerate() {
-            let value_end = found.get(n + 1).map_or(end, |&(_, start, _)| start);
-            let value = &s[value_start..value_end];
-            let slot = match key {
-                Key::Id => &mut fields.id,
-                Key::Sub => &mut fields.sub,
-                Key::Dlvrd => &mut fields.dlvrd,
-                Key::SubmitDate => &mut fields.submit_date,
-                Key::DoneDate => &mut fields.done_date,
-                Key::Stat => &mut fields.stat,
-                Key::Err => &mut fields.err,
-                Key::Text => &mut fields.text,
-            };
-            if slot.is_none() {
-                *slot = Some(if key == Key::Text { trim_text(value) } else { first_token(value) });
-            }
-        }
-        if let Some((_, start)) = text_to_end {
-            if fields.text.is_none() {
-                fields.text = Some(trim_text_to_end(&s[start..]));
-            }
+        if let Some((k, value_start)) = open {
+            fields.set(k, &s[value_start..]);
         }
         fields
+    }
+
+    /// Records `value` for `key` unless an earlier occurrence of the keyword did.
+    fn set(&mut self, key: Key, value: &'a [u8]) {
+        let slot = match key {
+            Key::Id => &mut self.id,
+            Key::Sub => &mut self.sub,
+            Key::Dlvrd => &mut self.dlvrd,
+            Key::SubmitDate => &mut self.submit_date,
+            Key::DoneDate => &mut self.done_date,
+            Key::Stat => &mut self.stat,
+            Key::Err => &mut self.err,
+            Key::Text => &mut self.text,
+        };
+        if slot.is_none() {
+            *slot = Some(if key == Key::Text { trim_text(value) } else { first_token(value) });
+        }
     }
 }
 
@@ -548,6 +552,10 @@ fn keyword_at(s: &[u8], i: usize) -> Option<(Key, usize)> {
         (b"text:", Key::Text),
     ];
     if i > 0 && s[i - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    // Every keyword starts with one of these letters: most positions end here.
+    if !matches!(s[i].to_ascii_lowercase(), b'i' | b's' | b'd' | b'e' | b't') {
         return None;
     }
     let rest = &s[i..];
