@@ -109,6 +109,7 @@
 mod config;
 mod counters;
 mod event;
+mod seqhash;
 mod session;
 mod state;
 mod timer;
@@ -117,6 +118,7 @@ mod window;
 pub use config::SessionConfig;
 pub use counters::{CommandCounts, Counters};
 pub use event::{CloseReason, Event, IncomingRequest, PeerError, SendError, Unacked};
+pub use seqhash::{BuildSeqHasher, SeqHasher};
 pub use session::Session;
 pub use state::{BindKind, Role, State};
 pub use timer::Timer;

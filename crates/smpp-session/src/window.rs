@@ -7,6 +7,7 @@ use std::time::Instant;
 use smpp_codec::{CommandId, SequenceNumber};
 
 use crate::event::Unacked;
+use crate::seqhash::BuildSeqHasher;
 use crate::state::BindKind;
 
 /// Who sent a pending request, and so who gets its response.
@@ -65,7 +66,7 @@ pub(crate) struct Entry<T> {
 /// ```
 #[derive(Debug)]
 pub(crate) struct Window<T> {
-    map: HashMap<u32, Entry<T>>,
+    map: HashMap<u32, Entry<T>, BuildSeqHasher>,
     deadlines: VecDeque<(Instant, u32, u64)>,
     in_flight: usize,
     next_seq: SequenceNumber,
@@ -75,7 +76,7 @@ pub(crate) struct Window<T> {
 impl<T> Window<T> {
     pub(crate) fn new(first: SequenceNumber) -> Self {
         Self {
-            map: HashMap::new(),
+            map: HashMap::default(),
             deadlines: VecDeque::new(),
             in_flight: 0,
             next_seq: first,

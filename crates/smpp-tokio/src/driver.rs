@@ -17,7 +17,9 @@ use smpp_dlr::{
     correlate::Counters as CorrelationCounters, parse_receipt, Correlator, MemoryStore, Outcome,
     ReceiptInput,
 };
-use smpp_session::{BindKind, CloseReason, Event, IncomingRequest, Role, SendError, Session};
+use smpp_session::{
+    BindKind, BuildSeqHasher, CloseReason, Event, IncomingRequest, Role, SendError, Session,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
@@ -148,12 +150,16 @@ pub(crate) struct Driver {
     throttle_until: Option<Instant>,
     throttle_delay: Duration,
     queue: VecDeque<Queued>,
-    inflight: HashMap<u64, Queued>,
+    inflight: HashMap<u64, Queued, BuildSeqHasher>,
     next_id: u64,
     arrivals: u64,
     stopping: bool,
     unbind_waiters: Vec<oneshot::Sender<()>>,
     stats: Arc<BindStats>,
+    /// Events for the application, handed over after the session's events of one read are
+    /// handled: the handling itself stays synchronous (no 272-octet event moved through a
+    /// chain of futures per PDU), and back-pressure still stops the next read.
+    outbox: VecDeque<IncomingEvent>,
 }
 
 impl Driver {
@@ -177,12 +183,13 @@ impl Driver {
             throttle_until: None,
             throttle_delay,
             queue: VecDeque::new(),
-            inflight: HashMap::new(),
+            inflight: HashMap::default(),
             next_id: 0,
             arrivals: 0,
             stopping: false,
             unbind_waiters: Vec::new(),
             stats: Arc::default(),
+            outbox: VecDeque::new(),
         }
     }
 
@@ -306,11 +313,19 @@ impl Driver {
         let mut rbuf = BytesMut::with_capacity(64 * 1024);
         let mut wbuf = BytesMut::with_capacity(64 * 1024);
         let mut conn = Conn { bound_at: None, ended: None };
+        // One timer for the whole connection, moved rather than rebuilt: a new `Sleep` per
+        // turn of the loop registered and removed a timer-wheel entry (two driver locks) per
+        // wake-up, and a deadline moved later (the usual case: the oldest request's response
+        // timer) is an atomic store.
+        let timer = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
         let result = loop {
             let now = Instant::now();
             while let Some(ev) = session.poll_event() {
-                self.on_event(ev, now, &ack_tx, &mut conn).await;
+                self.on_event(ev, now, &ack_tx, &mut conn);
             }
+            self.flush_outbox().await;
             if conn.bound_at.is_some() {
                 self.pump(&mut session, now);
                 self.maybe_unbind(&mut session, now);
@@ -328,6 +343,10 @@ impl Driver {
                 break Ok(ended);
             }
             let deadline = self.next_deadline(&session, now, conn.bound_at.is_some());
+            if let Some(d) = deadline.filter(|d| armed != Some(*d)) {
+                timer.as_mut().reset(d);
+            }
+            armed = deadline;
             let accept =
                 !self.stopping && !self.cmds_closed && self.queue.len() < self.config.queue;
             self.stats.in_flight.store(self.inflight.len(), Ordering::Relaxed);
@@ -358,7 +377,7 @@ impl Driver {
                     self.take_ready_commands();
                 }
                 _ = shutdown.changed(), if !self.stopping => self.stopping = true,
-                _ = sleep_until_opt(deadline) => {
+                () = &mut timer, if armed.is_some() => {
                     let now = Instant::now();
                     session.handle_timeout(now.into_std());
                     self.report_expired(now).await;
@@ -380,8 +399,9 @@ impl Driver {
         conn: &mut Conn,
     ) {
         while let Some(ev) = session.poll_event() {
-            self.on_event(ev, now, ack_tx, conn).await;
+            self.on_event(ev, now, ack_tx, conn);
         }
+        self.flush_outbox().await;
     }
 
     fn take_ready_commands(&mut self) {
@@ -484,7 +504,7 @@ impl Driver {
         }
     }
 
-    async fn on_event(
+    fn on_event(
         &mut self,
         ev: Event<u64>,
         now: Instant,
@@ -505,7 +525,7 @@ impl Driver {
                 self.shared.status.send_modify(|s| s.last_refusal = Some(status));
                 conn.ended = Some(Ended::Refused(status));
             }
-            Event::Response { tag, pdu } => self.on_response(tag, pdu, now).await,
+            Event::Response { tag, pdu } => self.on_response(tag, pdu, now),
             Event::GenericNack { tag, status, .. } => {
                 self.complete(tag, Err(Error::new(ErrorKind::GenericNack(status), "")))
             }
@@ -515,7 +535,7 @@ impl Driver {
             Event::ResponseTimeout { tag, .. } => {
                 self.complete(tag, Err(Error::new(ErrorKind::Timeout, "")))
             }
-            Event::Request { request, pdu } => self.on_incoming(request, pdu, now, ack_tx).await,
+            Event::Request { request, pdu } => self.on_incoming(request, pdu, now, ack_tx),
             Event::Closed { reason, unacked } => {
                 for u in unacked {
                     self.complete(
@@ -556,7 +576,7 @@ impl Driver {
         }
     }
 
-    async fn on_response(&mut self, id: u64, pdu: Pdu, now: Instant) {
+    fn on_response(&mut self, id: u64, pdu: Pdu, now: Instant) {
         let Some(q) = self.inflight.remove(&id) else { return };
         let status = pdu.command_status;
         if matches!(status, CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL) {
@@ -590,16 +610,12 @@ impl Driver {
             let outcomes = self.shared.with_correlator(|c| {
                 c.record_submit(&self.shared.account, &id, q.tag, now.into_std())
             });
-            for o in outcomes {
-                if let Outcome::Matched(m) | Outcome::Duplicate(m) = o {
-                    self.emit(IncomingEvent::LateMatch(m)).await;
-                }
-            }
+            self.settled(outcomes);
         }
         let _ = q.reply.send(Ok(pdu));
     }
 
-    async fn on_incoming(
+    fn on_incoming(
         &mut self,
         request: IncomingRequest,
         pdu: Pdu,
@@ -624,7 +640,7 @@ impl Driver {
             }
             Outcome::Unmatched(u) => Correlation::Unmatched(u),
         });
-        self.emit_settled(expired).await;
+        self.settled(expired);
         let responder = Responder { request: Some(request), tx: ack_tx.clone() };
         let incoming = Incoming::new(pdu, receipt, correlation, responder);
         if self.config.discard_incoming {
@@ -632,26 +648,35 @@ impl Driver {
         } else {
             // Buffered even before `incoming()` is taken: a receipt the SMSC had queued can
             // arrive right after the bind, before the application got round to taking it.
-            self.emit(IncomingEvent::Message(Box::new(incoming))).await;
+            self.outbox.push_back(IncomingEvent::Message(Box::new(incoming)));
         }
     }
 
     /// Held receipts whose time is up: matched late (a cross reading of the id, see
     /// [`smpp_dlr::Correlator::poll_expired`]) or reported unmatched, never dropped silently.
-    async fn report_expired(&self, now: Instant) {
+    async fn report_expired(&mut self, now: Instant) {
         let expired = self.shared.with_correlator(|c| c.poll_expired(now.into_std()));
-        self.emit_settled(expired).await;
+        self.settled(expired);
+        self.flush_outbox().await;
     }
 
-    async fn emit_settled(&self, outcomes: Vec<Outcome>) {
+    /// Queues what the correlator settled (late matches, receipts given up on) for the
+    /// application.
+    fn settled(&mut self, outcomes: Vec<Outcome>) {
         for o in outcomes {
             match o {
                 Outcome::Matched(m) | Outcome::Duplicate(m) => {
-                    self.emit(IncomingEvent::LateMatch(m)).await
+                    self.outbox.push_back(IncomingEvent::LateMatch(m))
                 }
-                Outcome::Unmatched(u) => self.emit(IncomingEvent::Unmatched(u)).await,
+                Outcome::Unmatched(u) => self.outbox.push_back(IncomingEvent::Unmatched(u)),
                 Outcome::Early { .. } => {}
             }
+        }
+    }
+
+    async fn flush_outbox(&mut self) {
+        while let Some(ev) = self.outbox.pop_front() {
+            self.emit(ev).await;
         }
     }
 
@@ -660,8 +685,13 @@ impl Driver {
         if self.config.discard_incoming {
             return;
         }
-        if shared.incoming.capacity() == 0
-            && !shared.incoming_taken.load(Ordering::Relaxed)
+        // A send to a dropped receiver hands the event back; an unanswered message is then
+        // refused with ESME_RX_T_APPN and the SMSC sends it again.
+        let ev = match shared.incoming.try_send(ev) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return,
+            Err(mpsc::error::TrySendError::Full(ev)) => ev,
+        };
+        if !shared.incoming_taken.load(Ordering::Relaxed)
             && !shared.warned_untaken.swap(true, Ordering::Relaxed)
         {
             tracing::warn!(
@@ -670,9 +700,7 @@ impl Driver {
                  paused (take incoming(), or configure discard_incoming)"
             );
         }
-        // Back-pressure: while the application is behind, we stop reading the socket. A send
-        // to a dropped receiver hands the event back; an unanswered message is then refused
-        // with ESME_RX_T_APPN and the SMSC sends it again.
+        // Back-pressure: while the application is behind, we stop reading the socket.
         let _ = shared.incoming.send(ev).await;
     }
 }
@@ -680,13 +708,6 @@ impl Driver {
 struct Conn {
     bound_at: Option<Instant>,
     ended: Option<Ended>,
-}
-
-async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
 }
 
 fn receipt_of(pdu: &Pdu) -> Option<smpp_dlr::Receipt> {
