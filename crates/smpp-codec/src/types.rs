@@ -126,6 +126,15 @@ impl<const MAX: usize> COctetString<MAX> {
         core::str::from_utf8(&self.bytes).ok()
     }
 
+    /// The characters as text, invalid UTF-8 replaced by U+FFFD. Borrowed when valid, which
+    /// is checked first with the faster strict validation (ids are ASCII).
+    pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        match core::str::from_utf8(&self.bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&self.bytes),
+        }
+    }
+
     /// The underlying shared buffer.
     pub fn bytes(&self) -> &Bytes {
         &self.bytes

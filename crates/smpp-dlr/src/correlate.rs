@@ -687,7 +687,9 @@ struct Found {
 pub struct Correlator<S: CorrelationStore> {
     store: S,
     config: CorrelatorConfig,
-    normalisers: HashMap<String, IdNormaliser>,
+    /// Per account. Few accounts per process: a scan beats hashing the name three times per
+    /// receipt.
+    normalisers: Vec<(Box<str>, IdNormaliser)>,
     /// Held receipts by arrival; with a fixed timeout, arrival order is deadline order.
     early: BTreeMap<u64, EarlyEntry>,
     early_index: HashMap<String, HashMap<IdKey, Vec<u64>>>,
@@ -723,7 +725,7 @@ impl<S: CorrelationStore> Correlator<S> {
         Self {
             store,
             config,
-            normalisers: HashMap::new(),
+            normalisers: Vec::new(),
             early: BTreeMap::new(),
             early_index: HashMap::new(),
             cross_checked: 0,
@@ -908,7 +910,19 @@ impl<S: CorrelationStore> Correlator<S> {
 
     /// What has been learned about an account's ids, if it has seen a receipt.
     pub fn normaliser(&self, account: &str) -> Option<&IdNormaliser> {
-        self.normalisers.get(account)
+        self.normalisers.iter().find(|(a, _)| **a == *account).map(|(_, n)| n)
+    }
+
+    fn normaliser_mut(&mut self, account: &str) -> &mut IdNormaliser {
+        let at = match self.normalisers.iter().position(|(a, _)| **a == *account) {
+            Some(at) => at,
+            None => {
+                let fresh = IdNormaliser::new(self.config.learn_after);
+                self.normalisers.push((account.into(), fresh));
+                self.normalisers.len() - 1
+            }
+        };
+        &mut self.normalisers[at].1
     }
 
     /// The store.
@@ -929,7 +943,7 @@ impl<S: CorrelationStore> Correlator<S> {
     /// How `account`'s ids from `source` relate: learned, or configured for receipt texts
     /// ([`CorrelatorConfig::text_id_format`]).
     fn known(&self, account: &str, source: IdSource) -> Option<ReadingPair> {
-        let learned = self.normalisers.get(account).and_then(|n| n.learned(source));
+        let learned = self.normaliser(account).and_then(|n| n.learned(source));
         let configured = self.config.text_id_format.filter(|_| source == IdSource::Text);
         learned.map(|l| l.pair).or(configured)
     }
@@ -1007,12 +1021,8 @@ impl<S: CorrelationStore> Correlator<S> {
             self.counters.duplicate += 1;
             return Outcome::Duplicate(matched);
         }
-        if !self.normalisers.contains_key(account) {
-            self.normalisers.insert(account.to_owned(), IdNormaliser::new(self.config.learn_after));
-        }
-        let receipt_id = receipt_ids(&matched.receipt).find(|(s, _)| *s == source);
-        if let Some((_, receipt_id)) = receipt_id {
-            let normaliser = self.normalisers.get_mut(account).expect("inserted above");
+        let normaliser = self.normaliser_mut(account);
+        if let Some((_, receipt_id)) = receipt_ids(&matched.receipt).find(|(s, _)| *s == source) {
             normaliser.observe(source, pair, &matched.message_id, receipt_id);
         }
         if matched.receipt.is_final {

@@ -611,7 +611,11 @@ fn trim_text_to_end(s: &[u8]) -> &[u8] {
 }
 
 fn non_empty_string(s: &[u8]) -> Option<String> {
-    (!s.is_empty()).then(|| String::from_utf8_lossy(s).into_owned())
+    // Strict validation first: it is faster than the lossy pass, and receipts are ASCII.
+    (!s.is_empty()).then(|| match std::str::from_utf8(s) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(s).into_owned(),
+    })
 }
 
 fn parse_count(s: &[u8]) -> Option<u32> {

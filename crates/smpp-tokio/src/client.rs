@@ -60,9 +60,7 @@ fn closed() -> Error {
 
 fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
     let message_id = match &pdu.body {
-        Body::SubmitSmResp(Some(r)) => {
-            String::from_utf8_lossy(r.message_id.as_bytes()).into_owned()
-        }
+        Body::SubmitSmResp(Some(r)) => r.message_id.to_str_lossy().into_owned(),
         _ => String::new(),
     };
     Submitted { message_id, tag }

@@ -606,7 +606,7 @@ impl Driver {
         if let (true, true, Body::SubmitSmResp(Some(r))) =
             (self.config.correlate, receipt_requested, &pdu.body)
         {
-            let id = String::from_utf8_lossy(r.message_id.as_bytes());
+            let id = r.message_id.to_str_lossy();
             let outcomes = self.shared.with_correlator(|c| {
                 c.record_submit(&self.shared.account, &id, q.tag, now.into_std())
             });
