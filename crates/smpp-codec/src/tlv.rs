@@ -409,10 +409,19 @@ pub struct TlvsBuilder {
 }
 
 impl TlvsBuilder {
+    /// Makes room for `n` more octets, at least 32 at first: an area usually holds two or
+    /// three small TLVs, which otherwise regrew the buffer once per put.
+    fn room(&mut self, n: usize) {
+        if self.buf.capacity() - self.buf.len() < n {
+            self.buf.reserve(n.max(32));
+        }
+    }
+
     /// Appends any TLV (unknown and vendor tags included).
     pub fn push(mut self, tag: Tag, value: &[u8]) -> Result<Self, InvalidValue> {
         let len = u16::try_from(value.len())
             .map_err(|_| InvalidValue::TlvTooLong { len: value.len() })?;
+        self.room(4 + value.len());
         self.buf.put_u16(tag.0);
         self.buf.put_u16(len);
         self.buf.put_slice(value);
@@ -421,6 +430,7 @@ impl TlvsBuilder {
 
     /// Appends a 1-octet integer TLV.
     pub fn push_u8(mut self, tag: Tag, value: u8) -> Self {
+        self.room(5);
         self.buf.put_u16(tag.0);
         self.buf.put_u16(1);
         self.buf.put_u8(value);
@@ -429,6 +439,7 @@ impl TlvsBuilder {
 
     /// Appends a 2-octet integer TLV.
     pub fn push_u16(mut self, tag: Tag, value: u16) -> Self {
+        self.room(6);
         self.buf.put_u16(tag.0);
         self.buf.put_u16(2);
         self.buf.put_u16(value);
@@ -436,14 +447,18 @@ impl TlvsBuilder {
     }
 
     /// Appends a C-Octet String TLV, adding the NUL.
-    pub fn push_c_str(self, tag: Tag, value: &[u8]) -> Result<Self, InvalidValue> {
+    pub fn push_c_str(mut self, tag: Tag, value: &[u8]) -> Result<Self, InvalidValue> {
         if let Some(offset) = value.iter().position(|&b| b == 0) {
             return Err(InvalidValue::ContainsNul { offset });
         }
-        let mut v = Vec::with_capacity(value.len() + 1);
-        v.extend_from_slice(value);
-        v.push(0);
-        self.push(tag, &v)
+        let len = u16::try_from(value.len() + 1)
+            .map_err(|_| InvalidValue::TlvTooLong { len: value.len() + 1 })?;
+        self.room(5 + value.len());
+        self.buf.put_u16(tag.0);
+        self.buf.put_u16(len);
+        self.buf.put_slice(value);
+        self.buf.put_u8(0);
+        Ok(self)
     }
 
     /// message_payload (up to 65535 octets).

@@ -27,11 +27,17 @@ pub(crate) struct NumberTable {
 /// `+81 90-1234-5678`, `09012345678` and `819012345678` are one number: digits only, and a
 /// national `0` prefix becomes `81` (Japan).
 pub(crate) fn normalise(number: &str) -> String {
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    match digits.strip_prefix('0') {
-        Some(rest) if !rest.starts_with('0') && !rest.is_empty() => format!("81{rest}"),
-        _ => digits,
+    // One allocation of the final size (this runs for every submit): the digits, with a
+    // national `0` (not `00`) becoming `81`.
+    let digits = || number.bytes().filter(u8::is_ascii_digit);
+    let mut it = digits();
+    let national = it.next() == Some(b'0') && it.next().is_some_and(|d| d != b'0');
+    let mut out = String::with_capacity(number.len() + 1);
+    if national {
+        out.push_str("81");
     }
+    out.extend(digits().skip(usize::from(national)).map(char::from));
+    out
 }
 
 /// One `number,carrier[,status]` line.
@@ -101,6 +107,9 @@ mod tests {
         assert_eq!(normalise("+81 90 1234 5678"), "819012345678");
         assert_eq!(normalise("819012345678"), "819012345678");
         assert_eq!(normalise("0012345"), "0012345");
+        assert_eq!(normalise("0"), "0");
+        assert_eq!(normalise(""), "");
+        assert_eq!(normalise("0-9"), "819");
     }
 
     #[test]
