@@ -29,6 +29,13 @@ pub(crate) struct NumberTable {
 pub(crate) fn normalise(number: &str) -> String {
     // One allocation of the final size (this runs for every submit): the digits, with a
     // national `0` (not `00`) becoming `81`.
+    let bytes = number.as_bytes();
+    if bytes.iter().all(u8::is_ascii_digit) {
+        return match bytes {
+            [b'0', second, ..] if *second != b'0' => ["81", &number[1..]].concat(),
+            _ => number.to_owned(),
+        };
+    }
     let digits = || number.bytes().filter(u8::is_ascii_digit);
     let mut it = digits();
     let national = it.next() == Some(b'0') && it.next().is_some_and(|d| d != b'0');

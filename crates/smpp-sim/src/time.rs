@@ -68,10 +68,24 @@ pub(crate) fn receipt_date(unix: i64, offset_minutes: i32) -> String {
 /// Appends [`receipt_date`]'s `YYMMDDhhmm`: written by hand, because `format!` was the
 /// simulator's largest cost per receipt.
 pub(crate) fn push_receipt_date(out: &mut String, unix: i64, offset_minutes: i32) {
-    let f = local_fields(unix, offset_minutes);
-    for n in [f.yy as u32, f.mo, f.d, f.h, f.mi] {
-        push_padded(out, n, 2);
+    // A receipt's two dates, and the next receipts', nearly always fall in the same minute:
+    // the calendar arithmetic is done once per minute and thread.
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, i32, String)> =
+            const { std::cell::RefCell::new((i64::MIN, 0, String::new())) };
     }
+    let minute = unix.div_euclid(60);
+    LAST.with_borrow_mut(|(at, offset, text)| {
+        if (*at, *offset) != (minute, offset_minutes) {
+            let f = local_fields(unix, offset_minutes);
+            text.clear();
+            for n in [f.yy as u32, f.mo, f.d, f.h, f.mi] {
+                push_padded(text, n, 2);
+            }
+            (*at, *offset) = (minute, offset_minutes);
+        }
+        out.push_str(text);
+    });
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits (`{:0width$}`).
@@ -181,6 +195,10 @@ mod tests {
     fn receipt_date_is_local_time_to_the_minute() {
         // 2025-01-31 14:59:59 UTC = 23:59 JST.
         let t = days_from_civil(2025, 1, 31) * 86_400 + 14 * 3600 + 59 * 60 + 59;
+        assert_eq!(receipt_date(t, 540), "2501312359");
+        // The per-minute memo: another offset, the next minute, and back.
+        assert_eq!(receipt_date(t, 0), "2501311459");
+        assert_eq!(receipt_date(t + 1, 540), "2502010000");
         assert_eq!(receipt_date(t, 540), "2501312359");
         assert_eq!(smpp_absolute(t, 540), "250131235959036+");
     }
