@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Instructions per full cycle (submit, resp, receipt, receipt resp) of `smpp bench` and of
+# `smsc-sim`, counted by valgrind (cachegrind, no cache simulation). Unlike CPU time, the count
+# does not move with this shared VM's slow and fast phases (±1% between runs against ±25%), so
+# it is how docs/benchmarks.md compares two builds of the ESME or the simulator.
+#
+#   bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN]
+#
+# Default: 50,000 messages at W=100 with the release binaries of target/release. It runs the
+# ESME under valgrind against a plain simulator, then the simulator under valgrind against a
+# plain ESME, and prints both counts. Everything is on 127.0.0.1 and every wait is bounded.
+# Needs valgrind (apt-get install valgrind). The counts include each program's start and
+# stop, spread over the messages (the simulator's stop frees its store: about 2,500 per
+# message at 50,000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=50000
+WINDOW=100
+B=${CARGO_TARGET_DIR:-$PWD/target}/release
+SMPP=$B/smpp
+SIM=$B/smsc-sim
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) COUNT=$2; shift ;;
+    --window) WINDOW=$2; shift ;;
+    --smpp) SMPP=$2; shift ;;
+    --sim) SIM=$2; shift ;;
+    *) echo "usage: bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN]" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+TMP=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+sim_args() { echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1"; }
+bench() { # bench PORT [wrapper...]
+  local port=$1; shift
+  timeout 600 "$@" "$SMPP" bench --port "$port" --system-id ISSUER01 --password secret \
+    --count "$COUNT" --window "$WINDOW" --json 2>/dev/null | tail -n1
+}
+ir_of() { awk '/^summary:/ {print $2}' "$1"; }
+per_cycle() { # per_cycle IR JSON
+  python3 -c 'import json,sys; d=json.loads(sys.argv[2]); n=d["dlr"]["correlated"]
+print("%.0f" % (int(sys.argv[1]) / n) if d["ok"] and n else "FAIL")' "$1" "$2"
+}
+
+# The ESME under valgrind.
+port=$(free_port)
+# shellcheck disable=SC2046
+"$SIM" $(sim_args "$port") 2>/dev/null & PIDS+=($!); sim=$!
+wait_port "$port"
+json=$(bench "$port" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$TMP/esme.out")
+kill "$sim"; wait "$sim" 2>/dev/null || true
+esme=$(per_cycle "$(ir_of "$TMP/esme.out")" "$json")
+
+# The simulator under valgrind (SIGINT lets it stop cleanly and write its counts).
+port=$(free_port)
+# shellcheck disable=SC2046
+valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$TMP/sim.out" "$SIM" $(sim_args "$port") \
+  2>/dev/null & PIDS+=($!); vsim=$!
+wait_port "$port"
+json=$(bench "$port")
+kill -INT "$vsim"; wait "$vsim" 2>/dev/null || true
+simir=$(per_cycle "$(ir_of "$TMP/sim.out")" "$json")
+
+echo "{\"count\":$COUNT,\"window\":$WINDOW,\"esme_instructions_per_cycle\":\"$esme\",\"sim_instructions_per_cycle\":\"$simir\"}"
+[ "$esme" != FAIL ] && [ "$simir" != FAIL ]
