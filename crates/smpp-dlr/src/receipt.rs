@@ -497,24 +497,24 @@ impl<'a> TextFields<'a> {
         // (no list of keywords is built: this runs once per receipt on the ESME's hot path).
         let mut open: Option<(Key, usize)> = None;
         let mut seen_id_or_stat = false;
-        let mut i = 0;
-        while i < s.len() {
-            let Some((key, len)) = keyword_at(s, i) else {
-                i += 1;
+        // Every keyword ends with the first ':' after its start, so only the colons are
+        // looked at (memchr), each against the keywords that can end there: this runs once
+        // per receipt on the ESME's hot path.
+        for colon in memchr::memchr_iter(b':', s) {
+            let Some((key, start)) = keyword_ending_at(s, colon) else {
                 continue;
             };
             if let Some((k, value_start)) = open.take() {
-                fields.set(k, &s[value_start..i]);
+                fields.set(k, &s[value_start..start]);
             }
             if key == Key::Text && seen_id_or_stat {
                 if fields.text.is_none() {
-                    fields.text = Some(trim_text_to_end(&s[i + len..]));
+                    fields.text = Some(trim_text_to_end(&s[colon + 1..]));
                 }
                 return fields;
             }
             seen_id_or_stat |= matches!(key, Key::Id | Key::Stat);
-            open = Some((key, i + len));
-            i += len;
+            open = Some((key, colon + 1));
         }
         if let Some((k, value_start)) = open {
             fields.set(k, &s[value_start..]);
@@ -542,8 +542,11 @@ impl<'a> TextFields<'a> {
 
 /// The keyword starting at `i`, if any, and its length including the colon. A keyword must
 /// not follow a letter or digit (so `msgid:` is not `id:`).
-fn keyword_at(s: &[u8], i: usize) -> Option<(Key, usize)> {
-    const SIMPLE: &[(&[u8], Key)] = &[
+/// The keyword whose ':' is at `colon`, and where it starts: one of `id:`, `sub:`, `dlvrd:`,
+/// `stat:`, `err:`, `text:`, or `submit date:` / `done date:` (also with `_`, `-` or
+/// nothing between the words), in any case, starting a word.
+fn keyword_ending_at(s: &[u8], colon: usize) -> Option<(Key, usize)> {
+    const SIMPLE: [(&[u8], Key); 6] = [
         (b"id:", Key::Id),
         (b"sub:", Key::Sub),
         (b"dlvrd:", Key::Dlvrd),
@@ -551,34 +554,31 @@ fn keyword_at(s: &[u8], i: usize) -> Option<(Key, usize)> {
         (b"err:", Key::Err),
         (b"text:", Key::Text),
     ];
-    if i > 0 && s[i - 1].is_ascii_alphanumeric() {
-        return None;
+    let head = &s[..=colon];
+    let starts_word = |start: usize| start == 0 || !s[start - 1].is_ascii_alphanumeric();
+    let simple = SIMPLE.iter().find_map(|&(kw, key)| {
+        let start = head.len().checked_sub(kw.len())?;
+        (ends_with_ci(head, kw) && starts_word(start)).then_some((key, start))
+    });
+    if simple.is_some() || !ends_with_ci(head, b"date:") {
+        return simple;
     }
-    // Every keyword starts with one of these letters: most positions end here.
-    if !matches!(s[i].to_ascii_lowercase(), b'i' | b's' | b'd' | b'e' | b't') {
-        return None;
-    }
-    let rest = &s[i..];
-    if let Some(&(kw, key)) = SIMPLE.iter().find(|(kw, _)| starts_with_ci(rest, kw)) {
-        return Some((key, kw.len()));
-    }
-    // "submit date:", also seen as "submit_date:" and "submitdate:".
-    for (prefix, key) in [(&b"submit"[..], Key::SubmitDate), (b"done", Key::DoneDate)] {
-        if starts_with_ci(rest, prefix) {
-            let mut j = prefix.len();
-            if matches!(rest.get(j), Some(b' ' | b'_' | b'-')) {
-                j += 1;
-            }
-            if starts_with_ci(&rest[j..], b"date:") {
-                return Some((key, j + b"date:".len()));
-            }
-        }
-    }
-    None
+    let date = head.len() - b"date:".len();
+    let separated = date > 0 && matches!(s[date - 1], b' ' | b'_' | b'-');
+    [(&b"submit"[..], Key::SubmitDate), (b"done", Key::DoneDate)].into_iter().find_map(
+        |(prefix, key)| {
+            // "submitdate:" or one separator: "submit date:" (as the forward reading had it).
+            let ends = [separated.then(|| date - 1), Some(date)];
+            ends.into_iter().flatten().find_map(|end| {
+                let start = end.checked_sub(prefix.len())?;
+                (ends_with_ci(&s[..end], prefix) && starts_word(start)).then_some((key, start))
+            })
+        },
+    )
 }
 
-fn starts_with_ci(s: &[u8], prefix: &[u8]) -> bool {
-    s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+fn ends_with_ci(s: &[u8], suffix: &[u8]) -> bool {
+    s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 fn is_space(b: u8) -> bool {
@@ -979,7 +979,83 @@ mod tests {
             .prop_map(|parts| parts.concat())
     }
 
+    /// The forward, position-by-position scan that `TextFields::scan` replaced: the
+    /// reference it must agree with.
+    fn reference_scan(s: &[u8]) -> TextFields<'_> {
+        fn keyword_at(s: &[u8], i: usize) -> Option<(Key, usize)> {
+            const SIMPLE: &[(&[u8], Key)] = &[
+                (b"id:", Key::Id),
+                (b"sub:", Key::Sub),
+                (b"dlvrd:", Key::Dlvrd),
+                (b"stat:", Key::Stat),
+                (b"err:", Key::Err),
+                (b"text:", Key::Text),
+            ];
+            let ci =
+                |s: &[u8], p: &[u8]| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+            if i > 0 && s[i - 1].is_ascii_alphanumeric() {
+                return None;
+            }
+            let rest = &s[i..];
+            if let Some(&(kw, key)) = SIMPLE.iter().find(|(kw, _)| ci(rest, kw)) {
+                return Some((key, kw.len()));
+            }
+            for (prefix, key) in [(&b"submit"[..], Key::SubmitDate), (b"done", Key::DoneDate)] {
+                if ci(rest, prefix) {
+                    let mut j = prefix.len();
+                    if matches!(rest.get(j), Some(b' ' | b'_' | b'-')) {
+                        j += 1;
+                    }
+                    if ci(&rest[j..], b"date:") {
+                        return Some((key, j + b"date:".len()));
+                    }
+                }
+            }
+            None
+        }
+        let mut fields = TextFields::default();
+        let mut open: Option<(Key, usize)> = None;
+        let mut seen_id_or_stat = false;
+        let mut i = 0;
+        while i < s.len() {
+            let Some((key, len)) = keyword_at(s, i) else {
+                i += 1;
+                continue;
+            };
+            if let Some((k, value_start)) = open.take() {
+                fields.set(k, &s[value_start..i]);
+            }
+            if key == Key::Text && seen_id_or_stat {
+                if fields.text.is_none() {
+                    fields.text = Some(trim_text_to_end(&s[i + len..]));
+                }
+                return fields;
+            }
+            seen_id_or_stat |= matches!(key, Key::Id | Key::Stat);
+            open = Some((key, i + len));
+            i += len;
+        }
+        if let Some((k, value_start)) = open {
+            fields.set(k, &s[value_start..]);
+        }
+        fields
+    }
+
     proptest! {
+        /// Colon-to-colon scanning finds what the forward scan found, on texts made of
+        /// keywords, their look-alikes and separators.
+        #[test]
+        fn the_colon_scan_agrees_with_the_forward_scan(parts in prop::collection::vec(prop::sample::select(vec![
+            "id:", "ID:", "sub:", "dlvrd:", "stat:", "err:", "text:", "Text:", "submit date:",
+            "submit_date:", "submitdate:", "submit-date:", "submit  date:", "done date:", "DONE DATE:",
+            "date:", "done", "submit", "x", "7", " ", "  ", ":", "_", "-", "DELIVRD", "0059113978",
+            "\0", "id", "é",
+        ]), 0..24)) {
+            let text = parts.concat();
+            let bytes = text.as_bytes();
+            prop_assert_eq!(format!("{:?}", TextFields::scan(bytes)), format!("{:?}", reference_scan(bytes)), "{:?}", text);
+        }
+
         #[test]
         fn never_panics_on_arbitrary_bytes(
             sm in prop::collection::vec(any::<u8>(), 0..300),
