@@ -542,21 +542,23 @@ impl<'a> TextFields<'a> {
 
 /// The keyword starting at `i`, if any, and its length including the colon. A keyword must
 /// not follow a letter or digit (so `msgid:` is not `id:`).
+/// The keywords of one word, with their colon.
+const ONE_WORD_KEYWORDS: [(&[u8], Key); 6] = [
+    (b"id:", Key::Id),
+    (b"sub:", Key::Sub),
+    (b"dlvrd:", Key::Dlvrd),
+    (b"stat:", Key::Stat),
+    (b"err:", Key::Err),
+    (b"text:", Key::Text),
+];
+
 /// The keyword whose ':' is at `colon`, and where it starts: one of `id:`, `sub:`, `dlvrd:`,
 /// `stat:`, `err:`, `text:`, or `submit date:` / `done date:` (also with `_`, `-` or
 /// nothing between the words), in any case, starting a word.
 fn keyword_ending_at(s: &[u8], colon: usize) -> Option<(Key, usize)> {
-    const SIMPLE: [(&[u8], Key); 6] = [
-        (b"id:", Key::Id),
-        (b"sub:", Key::Sub),
-        (b"dlvrd:", Key::Dlvrd),
-        (b"stat:", Key::Stat),
-        (b"err:", Key::Err),
-        (b"text:", Key::Text),
-    ];
     let head = &s[..=colon];
     let starts_word = |start: usize| start == 0 || !s[start - 1].is_ascii_alphanumeric();
-    let simple = SIMPLE.iter().find_map(|&(kw, key)| {
+    let simple = ONE_WORD_KEYWORDS.iter().find_map(|&(kw, key)| {
         let start = head.len().checked_sub(kw.len())?;
         (ends_with_ci(head, kw) && starts_word(start)).then_some((key, start))
     });
@@ -983,21 +985,13 @@ mod tests {
     /// reference it must agree with.
     fn reference_scan(s: &[u8]) -> TextFields<'_> {
         fn keyword_at(s: &[u8], i: usize) -> Option<(Key, usize)> {
-            const SIMPLE: &[(&[u8], Key)] = &[
-                (b"id:", Key::Id),
-                (b"sub:", Key::Sub),
-                (b"dlvrd:", Key::Dlvrd),
-                (b"stat:", Key::Stat),
-                (b"err:", Key::Err),
-                (b"text:", Key::Text),
-            ];
             let ci =
                 |s: &[u8], p: &[u8]| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
             if i > 0 && s[i - 1].is_ascii_alphanumeric() {
                 return None;
             }
             let rest = &s[i..];
-            if let Some(&(kw, key)) = SIMPLE.iter().find(|(kw, _)| ci(rest, kw)) {
+            if let Some(&(kw, key)) = ONE_WORD_KEYWORDS.iter().find(|(kw, _)| ci(rest, kw)) {
                 return Some((key, kw.len()));
             }
             for (prefix, key) in [(&b"submit"[..], Key::SubmitDate), (b"done", Key::DoneDate)] {
