@@ -195,6 +195,40 @@ impl<T> Session<T> {
         self.process_read_buf(now);
     }
 
+    /// Like [`Session::handle_input`], but decodes at most `max_pdus` PDUs. Returns `true`
+    /// when the session kept bytes that may hold more: handle the events, write what they
+    /// produced, then call [`Session::resume_input`]. A peer's batch is then answered in
+    /// slices, so the peer can work on the first answers while the rest are made.
+    pub fn handle_input_bounded(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+        max_pdus: usize,
+    ) -> bool {
+        if self.is_closed() {
+            buf.clear();
+            return false;
+        }
+        if self.read_buf.is_empty() {
+            self.read_buf = buf.split();
+        } else {
+            self.read_buf.extend_from_slice(buf);
+            buf.clear();
+        }
+        self.resume_input(now, max_pdus)
+    }
+
+    /// Decodes up to `max_pdus` more PDUs from the bytes [`Session::handle_input_bounded`]
+    /// kept. Returns `true` when more may be left.
+    pub fn resume_input(&mut self, now: Instant, max_pdus: usize) -> bool {
+        for _ in 0..max_pdus {
+            if self.is_closed() || !self.next_read_frame(now) {
+                return false;
+            }
+        }
+        !self.is_closed() && !self.read_buf.is_empty()
+    }
+
     /// Feeds exactly one PDU already cut from the stream by a [`Framer`] of the driver's
     /// own. Call [`Session::poll_event`] and [`Session::poll_transmit`] after it. A frame that
     /// is not exactly one command_length long loses framing and closes the session.
@@ -537,16 +571,23 @@ impl<T> Session<T> {
     // ---------------------------------------------------------------- internals
 
     fn process_read_buf(&mut self, now: Instant) {
-        while !self.is_closed() {
-            match self.framer.next_frame(&mut self.read_buf) {
-                Ok(Some(frame)) => self.handle_frame(now, frame),
-                Ok(None) => return,
-                Err(e) => {
-                    // A framer error is always a lost boundary; close even if the error
-                    // said otherwise, since the buffer was not consumed.
-                    self.on_decode_error(now, e);
-                    self.close_with(CloseReason::FramingLost);
-                }
+        while !self.is_closed() && self.next_read_frame(now) {}
+    }
+
+    /// Handles the next whole PDU of `read_buf`; `false` when there is none.
+    fn next_read_frame(&mut self, now: Instant) -> bool {
+        match self.framer.next_frame(&mut self.read_buf) {
+            Ok(Some(frame)) => {
+                self.handle_frame(now, frame);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                // A framer error is always a lost boundary; close even if the error said
+                // otherwise, since the buffer was not consumed.
+                self.on_decode_error(now, e);
+                self.close_with(CloseReason::FramingLost);
+                false
             }
         }
     }

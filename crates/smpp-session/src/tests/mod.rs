@@ -878,3 +878,32 @@ fn requests_hold_their_own_sequence_numbers_under_load() {
     assert_eq!(got, (0..next_tag).collect::<Vec<_>>());
     assert_eq!(p.esme.counters().sent.get(CommandId::SUBMIT_SM), next_tag);
 }
+
+#[test]
+fn bounded_input_hands_a_batch_over_in_slices_and_keeps_the_rest() {
+    let mut p = Pair::default_pair();
+    p.bind(BindKind::Transceiver);
+    p.smsc_events();
+    // Five submits in one read, as a window's worth arrives.
+    let mut wire = bytes::BytesMut::new();
+    for n in 0..5u32 {
+        wire.extend_from_slice(&bytes_of(&Pdu::new(100 + n, submit("8190"))));
+    }
+    let requests = |events: Vec<Event<u64>>| {
+        events.into_iter().filter(|e| matches!(e, Event::Request { .. })).count()
+    };
+    assert!(p.smsc.handle_input_bounded(p.now, &mut wire, 2), "three are left");
+    assert!(wire.is_empty(), "the session took the bytes");
+    assert_eq!(requests(p.smsc_events()), 2);
+    assert!(p.smsc.resume_input(p.now, 2), "one is left");
+    assert_eq!(requests(p.smsc_events()), 2);
+    assert!(!p.smsc.resume_input(p.now, 2), "nothing is left");
+    assert_eq!(requests(p.smsc_events()), 1);
+    // Half a PDU stays for the next read, which completes it.
+    let next = bytes_of(&Pdu::new(200, submit("8190")));
+    let mut head = bytes::BytesMut::from(&next[..10]);
+    assert!(!p.smsc.handle_input_bounded(p.now, &mut head, 2), "no whole PDU: read more");
+    assert_eq!(requests(p.smsc_events()), 0);
+    assert!(!p.smsc.handle_input_bounded(p.now, &mut bytes::BytesMut::from(&next[10..]), 2));
+    assert_eq!(requests(p.smsc_events()), 1);
+}
