@@ -182,9 +182,17 @@ impl<T> Session<T> {
     /// bytes, so a driver should give a fresh or [`BytesMut::reserve`]d buffer to its next
     /// read.
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
+        if self.take_input(buf) {
+            self.process_read_buf(now);
+        }
+    }
+
+    /// Moves `buf`'s bytes behind what the session holds, without copying when it holds
+    /// nothing. `false` (and the bytes dropped) once the session is closed.
+    fn take_input(&mut self, buf: &mut BytesMut) -> bool {
         if self.is_closed() {
             buf.clear();
-            return;
+            return false;
         }
         if self.read_buf.is_empty() {
             self.read_buf = buf.split();
@@ -192,7 +200,7 @@ impl<T> Session<T> {
             self.read_buf.extend_from_slice(buf);
             buf.clear();
         }
-        self.process_read_buf(now);
+        true
     }
 
     /// Like [`Session::handle_input`], but decodes at most `max_pdus` PDUs. Returns `true`
@@ -205,17 +213,7 @@ impl<T> Session<T> {
         buf: &mut BytesMut,
         max_pdus: usize,
     ) -> bool {
-        if self.is_closed() {
-            buf.clear();
-            return false;
-        }
-        if self.read_buf.is_empty() {
-            self.read_buf = buf.split();
-        } else {
-            self.read_buf.extend_from_slice(buf);
-            buf.clear();
-        }
-        self.resume_input(now, max_pdus)
+        self.take_input(buf) && self.resume_input(now, max_pdus)
     }
 
     /// Decodes up to `max_pdus` more PDUs from the bytes [`Session::handle_input_bounded`]
