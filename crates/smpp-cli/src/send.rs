@@ -106,13 +106,13 @@ async fn collect_receipts(
         };
         let (Some(id), Some(r)) = (matched, receipt) else { continue };
         if r.is_final {
-            done.insert(id.clone());
+            done.insert(id.to_string());
         }
         out.push(json!({
-            "message_id": id,
+            "message_id": id.as_str(),
             "stat": r.stat.as_ref().map(|s| s.as_str().to_string()),
             "state": r.state.name(),
-            "err": r.err,
+            "err": r.err.as_deref(),
             "final": r.is_final,
         }));
     }

@@ -14,6 +14,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use compact_str::CompactString;
+
 use crate::msgid::{
     index_keys, pairs_to_try, read, reads_as, IdKey, IdNormaliser, IdSource, Reading, ReadingPair,
 };
@@ -23,7 +25,7 @@ use crate::receipt::{MessageState, Receipt};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     /// The message_id from the submit_sm_resp, as sent.
-    pub message_id: String,
+    pub message_id: CompactString,
     /// The caller's tag for the submit.
     pub tag: u64,
     /// When the submit was recorded.
@@ -373,7 +375,7 @@ impl CorrelationStore for MemoryStore {
             table.remove(old);
         }
         let pending = Pending {
-            message_id: message_id.to_owned(),
+            message_id: CompactString::from(message_id),
             tag,
             submitted_at: now,
             final_state: None,
@@ -609,7 +611,7 @@ pub struct Counters {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matched {
     /// The submit's message_id, as the submit_sm_resp gave it.
-    pub message_id: String,
+    pub message_id: CompactString,
     /// The caller's tag for the submit.
     pub tag: u64,
     /// When the submit was recorded.
@@ -763,7 +765,7 @@ impl<S: CorrelationStore> Correlator<S> {
         seqs.dedup();
 
         let mut pending = Pending {
-            message_id: message_id.to_owned(),
+            message_id: CompactString::from(message_id),
             tag,
             submitted_at: now,
             final_state: None,

@@ -77,5 +77,8 @@ pub mod correlate;
 pub mod msgid;
 pub mod receipt;
 
+/// The string type of message ids and receipt fields: ids up to 24 octets are kept inline,
+/// without an allocation.
+pub use compact_str::CompactString;
 pub use correlate::{CorrelationStore, Correlator, CorrelatorConfig, MemoryStore, Outcome};
 pub use receipt::{parse_receipt, MessageState, Receipt, ReceiptError, ReceiptInput};

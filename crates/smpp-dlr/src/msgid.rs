@@ -24,6 +24,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 /// One way to read a message id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reading {
@@ -42,7 +44,7 @@ pub enum Reading {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IdKey {
     /// An [`Reading::Exact`] reading: the id with ASCII letters lower-cased.
-    Text(String),
+    Text(CompactString),
     /// A [`Reading::Decimal`] or [`Reading::Hex`] reading.
     Number(u64),
 }
@@ -150,10 +152,17 @@ pub fn read(id: &str, reading: Reading) -> Option<IdKey> {
         return None;
     }
     match reading {
-        Reading::Exact => Some(IdKey::Text(id.to_ascii_lowercase())),
+        Reading::Exact => Some(IdKey::Text(lowercase(id))),
         Reading::Decimal => number(id, 10).map(IdKey::Number),
         Reading::Hex => number(id, 16).map(IdKey::Number),
     }
+}
+
+/// `id` with ASCII letters lower-cased, inline when short (no allocation for most ids).
+fn lowercase(id: &str) -> CompactString {
+    let mut text = CompactString::from(id);
+    text.make_ascii_lowercase();
+    text
 }
 
 /// `id` as a number in `radix` (10 or 16; any number of leading zeros), or `None` if it has

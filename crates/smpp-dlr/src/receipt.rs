@@ -23,6 +23,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 /// The fields of a `deliver_sm` / `data_sm` that carry a delivery receipt, as extracted by the
 /// codec. Every slice is borrowed; nothing here needs to be valid text.
 ///
@@ -345,9 +347,9 @@ impl ParseOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
     /// The `id:` of the text, as sent (no normalisation).
-    pub id_text: Option<String>,
+    pub id_text: Option<CompactString>,
     /// The `receipted_message_id` TLV, without its NUL terminator.
-    pub id_tlv: Option<String>,
+    pub id_tlv: Option<CompactString>,
     /// `sub:`, messages originally submitted.
     pub sub: Option<u32>,
     /// `dlvrd:`, messages delivered.
@@ -362,7 +364,7 @@ pub struct Receipt {
     /// ([`MessageState::UNKNOWN`] for a stat word this crate does not know).
     pub state: MessageState,
     /// `err:`, as sent: widths and bases vary (`0`, `0000`, hex `21b`; smpp34.md §9.3).
-    pub err: Option<String>,
+    pub err: Option<CompactString>,
     /// The `network_error_code` TLV.
     pub network_error: Option<NetworkError>,
     /// The octets after `text:`: informational only, possibly cut mid-character and in any
@@ -612,11 +614,13 @@ fn trim_text_to_end(s: &[u8]) -> &[u8] {
     &s[..end]
 }
 
-fn non_empty_string(s: &[u8]) -> Option<String> {
+/// Ids and error codes are short: a [`CompactString`] keeps them inline, so a receipt costs no
+/// allocation for them (this runs once per receipt on the ESME's hot path).
+fn non_empty_string(s: &[u8]) -> Option<CompactString> {
     // Strict validation first: it is faster than the lossy pass, and receipts are ASCII.
     (!s.is_empty()).then(|| match std::str::from_utf8(s) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(s).into_owned(),
+        Ok(text) => CompactString::from(text),
+        Err(_) => CompactString::from_utf8_lossy(s),
     })
 }
 

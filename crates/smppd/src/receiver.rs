@@ -90,7 +90,11 @@ impl Receiver {
             state,
             is_final: r.is_final,
             delivered: r.state == MessageState::DELIVERED,
-            error: r.err.clone().or_else(|| r.network_error.as_ref().map(|e| format!("{e:?}"))),
+            error: r
+                .err
+                .as_deref()
+                .map(str::to_owned)
+                .or_else(|| r.network_error.as_ref().map(|e| format!("{e:?}"))),
             at: now,
         })
     }
