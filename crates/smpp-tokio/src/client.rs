@@ -343,20 +343,25 @@ impl EsmeClient {
     ///
     /// Cancel safety: dropping the future before it resolves does not recall a PDU already
     /// written; its response is then discarded.
-    pub async fn submit(&self, sm: SubmitSm, tlvs: Tlvs) -> Result<Submitted, Error> {
-        self.submit_tagged(self.next_tag(), sm, tlvs).await
+    pub fn submit(
+        &self,
+        sm: SubmitSm,
+        tlvs: Tlvs,
+    ) -> impl Future<Output = Result<Submitted, Error>> + '_ {
+        // Not an `async fn`: it would wrap the submit_tagged future in one more, moved and
+        // polled through on every submit.
+        self.submit_tagged(self.next_tag(), sm, tlvs)
     }
 
     /// [`EsmeClient::submit`] with the caller's tag, which comes back on the receipt's
     /// correlation ([`Matched::tag`]).
-    pub async fn submit_tagged(
+    pub fn submit_tagged(
         &self,
         tag: u64,
         sm: SubmitSm,
         tlvs: Tlvs,
-    ) -> Result<Submitted, Error> {
-        let pdu = self.request_tagged(tag, Body::SubmitSm(sm), tlvs).await?;
-        Ok(submitted(tag, &pdu))
+    ) -> impl Future<Output = Result<Submitted, Error>> + '_ {
+        self.call(tag, Body::SubmitSm(sm), tlvs, |tag, pdu| submitted(tag, &pdu))
     }
 
     /// data_sm; resolves to the data_sm_resp.
@@ -455,11 +460,36 @@ impl EsmeClient {
         Ok(&senders[i])
     }
 
-    async fn request_tagged(&self, tag: u64, body: Body, tlvs: Tlvs) -> Result<Pdu, Error> {
+    fn request_tagged(
+        &self,
+        tag: u64,
+        body: Body,
+        tlvs: Tlvs,
+    ) -> impl Future<Output = Result<Pdu, Error>> + '_ {
+        self.call(tag, body, tlvs, |_, pdu| pdu)
+    }
+
+    /// Queues a request and waits for its response, which `answer` turns into the result:
+    /// one future per request, not one per layer of the API (each layer is moved and polled
+    /// through on every submit).
+    async fn call<R>(
+        &self,
+        tag: u64,
+        body: Body,
+        tlvs: Tlvs,
+        answer: fn(u64, Pdu) -> R,
+    ) -> Result<R, Error> {
         let sender = self.pick_sender()?;
         let (reply, rx) = oneshot::channel();
-        sender.send(Command::Request { tag, body, tlvs, reply }).await.map_err(|_| closed())?;
-        rx.await.map_err(|_| closed())?
+        // A free slot is taken at once; only a full queue makes the caller wait (back-pressure).
+        match sender.try_send(Command::Request { tag, body, tlvs, reply }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                sender.send(command).await.map_err(|_| closed())?
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(closed()),
+        }
+        rx.await.map_err(|_| closed())?.map(|pdu| answer(tag, pdu))
     }
 
     /// Graceful unbind: every bind sends what is queued, waits for all responses, then
