@@ -450,6 +450,19 @@ impl<T> Session<T> {
         tlvs: Tlvs,
         tag: T,
     ) -> Result<SequenceNumber, SendError> {
+        self.send_request_ref(now, &body, &tlvs, tag)
+    }
+
+    /// [`Session::send_request`] from a borrowed body and TLVs, for a caller that keeps them
+    /// (to send the same PDU again after ESME_RTHROTTLED): the PDU is encoded at once and
+    /// the session keeps no copy.
+    pub fn send_request_ref(
+        &mut self,
+        now: Instant,
+        body: &Body,
+        tlvs: &Tlvs,
+        tag: T,
+    ) -> Result<SequenceNumber, SendError> {
         let command = body.command_id();
         if command.is_response() {
             return Err(SendError::NotARequest { command });
@@ -472,8 +485,8 @@ impl<T> Session<T> {
             return Err(SendError::WindowFull);
         }
         let seq = self.window.allocate();
-        let pdu = Pdu::new(seq.get(), body).with_tlvs(tlvs);
-        self.write_pdu(now, &pdu);
+        Pdu::encode_parts(CommandStatus::ESME_ROK, seq.get(), body, tlvs, &mut self.out);
+        self.note_sent(now, command);
         if expects_response {
             let deadline = now + self.config.get_response_timeout();
             self.window.insert_user(seq, command, tag, now, deadline);
@@ -893,15 +906,17 @@ impl<T> Session<T> {
 
     fn write_pdu(&mut self, now: Instant, pdu: &Pdu) {
         pdu.encode(&mut self.out);
-        let id = pdu.command_id();
-        self.counters.sent.add(id);
-        self.note_traffic(now, id);
+        self.note_sent(now, pdu.command_id());
     }
 
     fn write_reply(&mut self, now: Instant, reply: &Reply) {
         encode_reply(reply, &mut self.out);
-        self.counters.sent.add(reply.command_id);
-        self.note_traffic(now, reply.command_id);
+        self.note_sent(now, reply.command_id);
+    }
+
+    fn note_sent(&mut self, now: Instant, id: CommandId) {
+        self.counters.sent.add(id);
+        self.note_traffic(now, id);
     }
 
     fn close_with(&mut self, reason: CloseReason) {

@@ -464,7 +464,7 @@ impl Driver {
             }
             let Some(q) = self.queue.pop_front() else { break };
             let id = self.next_id;
-            match session.send_request(std_now, q.body.clone(), q.tlvs.clone(), id) {
+            match session.send_request_ref(std_now, &q.body, &q.tlvs, id) {
                 Ok(_) => {
                     self.next_id += 1;
                     if let Some(p) = self.pacer.as_mut() {

@@ -297,6 +297,11 @@ pub struct Pdu {
     pub tlvs: Tlvs,
 }
 
+/// Octets a PDU of this body and these TLVs takes on the wire, command_length included.
+fn encoded_len(body: &Body, tlvs: &Tlvs) -> usize {
+    HEADER_LEN + body.encoded_len(!tlvs.is_empty()) + tlvs.as_bytes().len()
+}
+
 impl Pdu {
     /// A PDU with status 0 and no TLVs.
     pub fn new(sequence_number: u32, body: Body) -> Self {
@@ -322,7 +327,7 @@ impl Pdu {
 
     /// Octets `encode` writes, command_length included.
     pub fn encoded_len(&self) -> usize {
-        HEADER_LEN + self.body.encoded_len(!self.tlvs.is_empty()) + self.tlvs.as_bytes().len()
+        encoded_len(&self.body, &self.tlvs)
     }
 
     /// Appends the PDU to `buf`. Cannot fail: every field type holds only encodable values.
@@ -331,19 +336,31 @@ impl Pdu {
     /// empty body, since the TLVs would otherwise be read as the body; it decodes back as
     /// `Some(Default::default())`.
     pub fn encode(&self, buf: &mut BytesMut) {
-        let len = self.encoded_len();
+        Self::encode_parts(self.command_status, self.sequence_number, &self.body, &self.tlvs, buf);
+    }
+
+    /// [`Pdu::encode`] from borrowed parts: a caller that keeps the body (to send it again
+    /// after a throttle) writes it without cloning it into a `Pdu` first.
+    pub fn encode_parts(
+        command_status: CommandStatus,
+        sequence_number: u32,
+        body: &Body,
+        tlvs: &Tlvs,
+        buf: &mut BytesMut,
+    ) {
+        let len = encoded_len(body, tlvs);
         buf.reserve(len);
         let header = Header {
             // A PDU larger than 4 GiB cannot be built: short_message ≤ 254, each TLV ≤ 65535
             // and the TLV area is a single Bytes; the cast is for the wire width only.
             command_length: len as u32,
-            command_id: self.command_id(),
-            command_status: self.command_status,
-            sequence_number: self.sequence_number,
+            command_id: body.command_id(),
+            command_status,
+            sequence_number,
         };
         header.encode(buf);
-        self.body.encode(buf, !self.tlvs.is_empty());
-        self.tlvs.encode(buf);
+        body.encode(buf, !tlvs.is_empty());
+        tlvs.encode(buf);
     }
 
     /// Encodes into a fresh buffer.

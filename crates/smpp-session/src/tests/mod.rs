@@ -317,6 +317,20 @@ fn submit_and_deliver_round_trip_with_tags() {
 }
 
 #[test]
+fn a_borrowed_request_is_sent_as_the_owned_one_and_keeps_its_window_slot() {
+    let mut p = Pair::default_pair();
+    p.bind(BindKind::Transceiver);
+    let tlvs = Tlvs::builder().message_payload(b"hi").unwrap().build();
+    let body = submit("819012345678");
+    let first = p.esme.send_request_ref(p.now, &body, &tlvs, 7).unwrap();
+    let second = p.esme.send_request(p.now, body.clone(), tlvs.clone(), 8).unwrap();
+    assert_eq!(p.esme.in_flight(), 2);
+    let sent = take_output(&mut p.esme);
+    let expected = |seq: SequenceNumber| Pdu::new(seq.get(), body.clone()).with_tlvs(tlvs.clone());
+    assert_eq!(sent, [expected(first), expected(second)]);
+}
+
+#[test]
 fn full_window_refuses_then_reports_available_after_a_response() {
     let mut p = Pair::new(
         config(|c| {
