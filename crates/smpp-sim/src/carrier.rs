@@ -466,7 +466,7 @@ impl Assembler {
         let key = ConcatKey {
             account: p.account.to_owned(),
             source: p.source.to_owned(),
-            dest: normalise(p.dest),
+            dest: normalise(p.dest).into_owned(),
             kind: p.kind,
             reference: p.reference,
         };
@@ -507,7 +507,7 @@ impl Assembler {
         let key = ConcatKey {
             account: p.account.to_owned(),
             source: p.source.to_owned(),
-            dest: normalise(p.dest),
+            dest: normalise(p.dest).into_owned(),
             kind: p.kind,
             reference: p.reference,
         };
@@ -551,48 +551,59 @@ impl Assembler {
 
 // ------------------------------------------------------------------- inbox
 
-struct InboxInner {
-    by_to: HashMap<String, VecDeque<Arc<HandsetMessage>>>,
-    order: VecDeque<String>,
+/// A delivered message as the inbox keeps it: shared with the engine's job, so that delivery
+/// copies nothing; [`HandsetMessage`] is made only when asked for.
+struct Received {
+    msg: Arc<HandsetMsg>,
+    delivered_unix: i64,
 }
 
-/// What handsets received, bounded (oldest forgotten first).
+impl Received {
+    fn to(&self) -> &str {
+        self.msg.parts[0].dest.as_str()
+    }
+
+    fn message(&self, carrier: &str) -> HandsetMessage {
+        let first = &self.msg.parts[0];
+        HandsetMessage {
+            carrier: carrier.to_owned(),
+            from: first.source.as_str().to_owned(),
+            to: first.dest.as_str().to_owned(),
+            text: self.msg.text.clone(),
+            data_coding: self.msg.data_coding,
+            segments: self.msg.segments,
+            billable: self.msg.billable,
+            message_ids: self.msg.parts.iter().map(|m| m.id.resp.clone()).collect(),
+            submitted_unix: first.submit_unix,
+            delivered_unix: self.delivered_unix,
+        }
+    }
+}
+
+/// What handsets received, bounded (oldest forgotten first). One queue for all handsets:
+/// delivery (every message) costs no allocation nor hashing; a look-up (control API) scans it.
 pub(crate) struct Inbox {
-    inner: Mutex<InboxInner>,
+    received: Mutex<VecDeque<Received>>,
     cap: usize,
 }
 
 impl Inbox {
     fn new(cap: usize) -> Self {
-        Self {
-            inner: Mutex::new(InboxInner { by_to: HashMap::new(), order: VecDeque::new() }),
-            cap: cap.max(1),
-        }
+        Self { received: Mutex::new(VecDeque::new()), cap: cap.max(1) }
     }
 
-    pub(crate) fn push(&self, m: HandsetMessage) {
-        let key = normalise(&m.to);
-        let mut i = self.inner.lock().expect("inbox lock");
-        if i.order.len() >= self.cap {
-            if let Some(old) = i.order.pop_front() {
-                if let Some(q) = i.by_to.get_mut(&old) {
-                    q.pop_front();
-                    if q.is_empty() {
-                        i.by_to.remove(&old);
-                    }
-                }
-            }
+    pub(crate) fn push(&self, msg: Arc<HandsetMsg>, delivered_unix: i64) {
+        let mut q = self.received.lock().expect("inbox lock");
+        if q.len() >= self.cap {
+            q.pop_front();
         }
-        i.order.push_back(key.clone());
-        i.by_to.entry(key).or_default().push_back(Arc::new(m));
+        q.push_back(Received { msg, delivered_unix });
     }
 
-    pub(crate) fn get(&self, to: &str) -> Vec<HandsetMessage> {
-        let i = self.inner.lock().expect("inbox lock");
-        i.by_to
-            .get(&normalise(to))
-            .map(|q| q.iter().map(|m| (**m).clone()).collect())
-            .unwrap_or_default()
+    pub(crate) fn get(&self, carrier: &str, to: &str) -> Vec<HandsetMessage> {
+        let to = normalise(to);
+        let q = self.received.lock().expect("inbox lock");
+        q.iter().filter(|r| normalise(r.to()) == to).map(|r| r.message(carrier)).collect()
     }
 }
 
@@ -648,10 +659,10 @@ impl Carrier {
         let accounts = account_order.iter().map(|a| (a.cfg.system_id.clone(), a.clone())).collect();
         let mut handsets = HashMap::new();
         for n in &cfg.handsets.unreachable {
-            handsets.insert(normalise(n), HandsetStatus::Unreachable);
+            handsets.insert(normalise(n).into_owned(), HandsetStatus::Unreachable);
         }
         for n in &cfg.handsets.recycled {
-            handsets.insert(normalise(n), HandsetStatus::Recycled);
+            handsets.insert(normalise(n).into_owned(), HandsetStatus::Recycled);
         }
         Self {
             name: cfg.name.clone(),
@@ -710,8 +721,10 @@ impl Carrier {
     }
 
     pub(crate) fn handset_status(&self, dest: &str) -> HandsetStatus {
-        if let Some(s) = self.handsets.get(&normalise(dest)) {
-            return *s;
+        if !self.handsets.is_empty() {
+            if let Some(s) = self.handsets.get(&*normalise(dest)) {
+                return *s;
+            }
         }
         self.numbers.lookup(dest).map_or(HandsetStatus::Ok, |(_, s)| s)
     }
@@ -827,7 +840,7 @@ impl Carrier {
     /// when delivered, and returns the receipts registered_delivery asks for (smpp34.md §7.2).
     pub(crate) fn finalize(
         &self,
-        msg: &HandsetMsg,
+        msg: &Arc<HandsetMsg>,
         stat: Stat,
         err: u16,
         now_unix: i64,
@@ -842,19 +855,7 @@ impl Carrier {
             }
         }
         if stat == Stat::Delivrd {
-            let first = &msg.parts[0];
-            self.inbox.push(HandsetMessage {
-                carrier: self.name.clone(),
-                from: first.source.as_str().to_owned(),
-                to: first.dest.as_str().to_owned(),
-                text: msg.text.clone(),
-                data_coding: msg.data_coding,
-                segments: msg.segments,
-                billable: msg.billable,
-                message_ids: msg.parts.iter().map(|m| m.id.resp.clone()).collect(),
-                submitted_unix: first.submit_unix,
-                delivered_unix: now_unix,
-            });
+            self.inbox.push(msg.clone(), now_unix);
         }
         out
     }

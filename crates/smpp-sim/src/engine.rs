@@ -126,8 +126,13 @@ pub(crate) async fn run(
             for parts in c.assembler.expire(now, timeout) {
                 Counters::inc(&c.stats.concat_incomplete);
                 // The parts that came are reported undeliverable; the message never was whole.
-                let msg =
-                    HandsetMsg { parts, text: None, data_coding: 0, segments: 0, billable: 0 };
+                let msg = Arc::new(HandsetMsg {
+                    parts,
+                    text: None,
+                    data_coding: 0,
+                    segments: 0,
+                    billable: 0,
+                });
                 for d in c.finalize(&msg, Stat::Undeliv, 0, now_unix) {
                     c.route(d);
                 }
