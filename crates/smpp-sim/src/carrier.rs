@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde::Serialize;
 use smpp_codec::{COctetString, CommandStatus, DeliverSm, Tlvs};
+use smpp_session::BuildSeqHasher;
 use smpp_sms::CarrierProfile;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -204,10 +205,12 @@ pub(crate) struct Record {
     pub(crate) replaced_text: Option<String>,
 }
 
+/// Records keyed by their id's number divided by [`SHARDS`] (the rest picks the shard): a
+/// shard's keys are then consecutive, which [`BuildSeqHasher`] spreads with one multiply.
 #[derive(Default)]
 struct Shard {
-    map: HashMap<String, Record>,
-    order: VecDeque<String>,
+    map: HashMap<u64, Record, BuildSeqHasher>,
+    order: VecDeque<u64>,
 }
 
 /// message_id → record, for query_sm / cancel_sm / replace_sm and receipts. Sharded so that
@@ -240,22 +243,23 @@ impl Store {
         }
     }
 
-    fn shard(&self, id: &str) -> std::sync::MutexGuard<'_, Shard> {
-        self.shards[shard_of(id)].lock().expect("store lock")
+    /// The shard of `id`, and the key within it.
+    fn shard(&self, id: MessageId) -> (std::sync::MutexGuard<'_, Shard>, u64) {
+        let shard = self.shards[(id.0 % SHARDS as u64) as usize].lock().expect("store lock");
+        (shard, id.0 / SHARDS as u64)
     }
 
     pub(crate) fn insert(&self, meta: Arc<MsgMeta>) {
-        let id = meta.id.resp.clone();
         let rd = meta.registered_delivery;
-        let mut s = self.shard(&id);
+        let (mut s, key) = self.shard(meta.id);
         if s.map.len() >= self.cap_per_shard {
             if let Some(old) = s.order.pop_front() {
                 s.map.remove(&old);
             }
         }
-        s.order.push_back(id.clone());
+        s.order.push_back(key);
         s.map.insert(
-            id,
+            key,
             Record {
                 meta,
                 state: Stat::Enroute,
@@ -278,8 +282,8 @@ impl Store {
         err: u16,
         now_unix: i64,
     ) -> Option<(u8, Option<String>)> {
-        let mut s = self.shard(&meta.id.resp);
-        let Some(r) = s.map.get_mut(&meta.id.resp) else {
+        let (mut s, key) = self.shard(meta.id);
+        let Some(r) = s.map.get_mut(&key) else {
             return Some((meta.registered_delivery, None));
         };
         if r.state == Stat::Deleted {
@@ -299,8 +303,8 @@ impl Store {
     /// (registered_delivery, replaced text) while the message is pending, for intermediate
     /// receipts; `None` once final.
     pub(crate) fn pending(&self, meta: &MsgMeta) -> Option<(u8, Option<String>)> {
-        let s = self.shard(&meta.id.resp);
-        match s.map.get(&meta.id.resp) {
+        let (s, key) = self.shard(meta.id);
+        match s.map.get(&key) {
             Some(r) if !r.state.is_final() => {
                 Some((r.registered_delivery, r.replaced_text.clone()))
             }
@@ -309,13 +313,18 @@ impl Store {
         }
     }
 
-    pub(crate) fn query(&self, id: &str, account: &str) -> Option<(Stat, Option<i64>, u16)> {
-        let s = self.shard(id);
-        let r = s.map.get(id).filter(|r| r.meta.account.name() == account)?;
+    pub(crate) fn query(&self, id: MessageId, account: &str) -> Option<(Stat, Option<i64>, u16)> {
+        let (s, key) = self.shard(id);
+        let r = s.map.get(&key).filter(|r| r.meta.account.name() == account)?;
         Some((r.state, r.final_unix, r.err))
     }
 
-    pub(crate) fn cancel(&self, id: &str, account: &str, now_unix: i64) -> Result<(), StoreError> {
+    pub(crate) fn cancel(
+        &self,
+        id: MessageId,
+        account: &str,
+        now_unix: i64,
+    ) -> Result<(), StoreError> {
         self.with_pending(id, account, |r| {
             r.state = Stat::Deleted;
             r.final_unix = Some(now_unix);
@@ -326,14 +335,14 @@ impl Store {
     /// replace_sm both refuse unknown, foreign and final messages the same way).
     fn with_pending(
         &self,
-        id: &str,
+        id: MessageId,
         account: &str,
         change: impl FnOnce(&mut Record),
     ) -> Result<(), StoreError> {
-        let mut s = self.shard(id);
+        let (mut s, key) = self.shard(id);
         let r = s
             .map
-            .get_mut(id)
+            .get_mut(&key)
             .filter(|r| r.meta.account.name() == account)
             .ok_or(StoreError::Unknown)?;
         if r.state.is_final() {
@@ -373,7 +382,7 @@ impl Store {
 
     pub(crate) fn replace(
         &self,
-        id: &str,
+        id: MessageId,
         account: &str,
         text: String,
         rd: u8,
@@ -563,7 +572,7 @@ impl Received {
         self.msg.parts[0].dest.as_str()
     }
 
-    fn message(&self, carrier: &str) -> HandsetMessage {
+    fn message(&self, carrier: &str, ids: &IdGen) -> HandsetMessage {
         let first = &self.msg.parts[0];
         HandsetMessage {
             carrier: carrier.to_owned(),
@@ -573,7 +582,12 @@ impl Received {
             data_coding: self.msg.data_coding,
             segments: self.msg.segments,
             billable: self.msg.billable,
-            message_ids: self.msg.parts.iter().map(|m| m.id.resp.clone()).collect(),
+            message_ids: self
+                .msg
+                .parts
+                .iter()
+                .map(|m| ids.resp(m.id).as_str().to_owned())
+                .collect(),
             submitted_unix: first.submit_unix,
             delivered_unix: self.delivered_unix,
         }
@@ -600,10 +614,10 @@ impl Inbox {
         q.push_back(Received { msg, delivered_unix });
     }
 
-    pub(crate) fn get(&self, carrier: &str, to: &str) -> Vec<HandsetMessage> {
+    pub(crate) fn get(&self, carrier: &str, ids: &IdGen, to: &str) -> Vec<HandsetMessage> {
         let to = normalise(to);
         let q = self.received.lock().expect("inbox lock");
-        q.iter().filter(|r| normalise(r.to()) == to).map(|r| r.message(carrier)).collect()
+        q.iter().filter(|r| normalise(r.to()) == to).map(|r| r.message(carrier, ids)).collect()
     }
 }
 
@@ -888,9 +902,10 @@ impl Carrier {
         intermediate: bool,
     ) -> Delivery {
         let preview = replaced.map(receipt::preview);
+        let (id, text_id) = (self.ids.resp(meta.id), self.ids.text(meta.id));
         let info = ReceiptInfo {
-            id: &meta.id.resp,
-            text_id: &meta.id.text,
+            id: id.as_str(),
+            text_id: text_id.as_str(),
             source: &meta.source,
             dest: &meta.dest,
             submit_unix: meta.submit_unix,
