@@ -24,7 +24,7 @@ use crate::engine::EngineHandle;
 use crate::fault::{FaultState, MalformedKind};
 use crate::mnp::{normalise, HandsetStatus, NumberTable};
 use crate::msgid::{IdGen, MessageId};
-use crate::receipt::{self, Addr, ReceiptInfo, Stat};
+use crate::receipt::{self, Preview, ReceiptInfo, Stat, StoredAddr};
 use crate::stats::Counters;
 use crate::validate::ConcatKind;
 
@@ -150,11 +150,11 @@ pub(crate) struct MsgMeta {
     pub(crate) id: MessageId,
     pub(crate) account: Arc<Account>,
     pub(crate) origin: ConnId,
-    pub(crate) source: Addr,
-    pub(crate) dest: Addr,
+    pub(crate) source: StoredAddr,
+    pub(crate) dest: StoredAddr,
     pub(crate) submit_unix: i64,
     pub(crate) registered_delivery: u8,
-    pub(crate) preview: String,
+    pub(crate) preview: Preview,
 }
 
 /// A message as the handset sees it: one part, or all parts of a concatenated one.
@@ -912,7 +912,7 @@ impl Carrier {
             done_unix: now_unix,
             stat,
             err,
-            preview: preview.as_deref().unwrap_or(&meta.preview),
+            preview: preview.as_ref().unwrap_or(&meta.preview).as_str(),
             intermediate,
         };
         let (pdu, tlvs) = receipt::build(&info, &self.cfg.receipts, self.cfg.utc_offset_minutes);

@@ -28,7 +28,7 @@ use crate::carrier::{
     PartOutcome,
 };
 use crate::msgid::MessageId;
-use crate::receipt::{self, Addr};
+use crate::receipt::{self, Addr, Preview};
 use crate::stats::Counters;
 use crate::time::{smpp_absolute, unix_now};
 use crate::validate::{self, Checked, Fields};
@@ -674,17 +674,17 @@ impl Conn {
         &self,
         acct: &Arc<Account>,
         id: MessageId,
-        source: Addr,
-        dest: Addr,
+        source: &Addr,
+        dest: &Addr,
         rd: u8,
-        preview: String,
+        preview: Preview,
     ) -> Arc<MsgMeta> {
         Arc::new(MsgMeta {
             id,
             account: acct.clone(),
             origin: self.id,
-            source: source.owned(),
-            dest: dest.owned(),
+            source: source.into(),
+            dest: dest.into(),
             submit_unix: unix_now(),
             registered_delivery: rd,
             preview,
@@ -720,14 +720,8 @@ impl Conn {
             body: Bytes::copy_from_slice(checked.body),
         };
         let make = || {
-            let meta = self.meta(
-                acct,
-                c.ids.next(),
-                source.clone(),
-                dest.clone(),
-                f.registered_delivery,
-                preview,
-            );
+            let meta =
+                self.meta(acct, c.ids.next(), &source, &dest, f.registered_delivery, preview);
             c.store.insert(meta.clone());
             meta
         };
@@ -772,7 +766,7 @@ impl Conn {
         let c = self.carrier.clone();
         let text = smpp_sms::reassembly::decode_text(f.data_coding, checked.body);
         let preview = receipt::preview(text.as_deref().unwrap_or(""));
-        let meta = self.meta(acct, id, source, dest.clone(), f.registered_delivery, preview);
+        let meta = self.meta(acct, id, &source, &dest, f.registered_delivery, preview);
         if store {
             c.store.insert(meta.clone());
         }
