@@ -851,27 +851,33 @@ impl Carrier {
     // ------------------------------------------------------------- message fates
 
     /// Reaches the final state of a message: updates the store, records what the handset got
-    /// when delivered, and returns the receipts registered_delivery asks for (smpp34.md §7.2).
+    /// when delivered, and hands `emit` the receipts registered_delivery asks for (smpp34.md
+    /// §7.2).
     pub(crate) fn finalize(
         &self,
         msg: &Arc<HandsetMsg>,
         stat: Stat,
         err: u16,
         now_unix: i64,
-    ) -> Vec<Delivery> {
-        let mut out = Vec::new();
-        for meta in &msg.parts {
-            let Some((rd, replaced)) = self.store.finish(meta, stat, err, now_unix) else {
-                continue;
-            };
-            if stat.wanted_by(rd) {
-                out.push(self.receipt(meta, stat, err, now_unix, replaced.as_deref(), false));
-            }
-        }
+        emit: impl FnMut(Delivery),
+    ) {
+        let finish = |meta: &Arc<MsgMeta>| self.finish_part(meta, stat, err, now_unix);
+        let Some((first, rest)) = msg.parts.split_first() else { return };
+        // Every part reaches its state, and the handset its message, before a receipt
+        // leaves; a single part (nearly every message) needs no list for that.
+        let first = finish(first);
+        let rest: Vec<Delivery> = rest.iter().filter_map(finish).collect();
         if stat == Stat::Delivrd {
             self.inbox.push(msg.clone(), now_unix);
         }
-        out
+        first.into_iter().chain(rest).for_each(emit);
+    }
+
+    /// One part's final state, and its receipt when one is asked for.
+    fn finish_part(&self, meta: &MsgMeta, stat: Stat, err: u16, now_unix: i64) -> Option<Delivery> {
+        let (rd, replaced) = self.store.finish(meta, stat, err, now_unix)?;
+        stat.wanted_by(rd)
+            .then(|| self.receipt(meta, stat, err, now_unix, replaced.as_deref(), false))
     }
 
     /// Intermediate receipts (ENROUTE / ACCEPTD) for the parts still pending.

@@ -800,7 +800,7 @@ impl Conn {
         }
         // The race of smpp34.md §9.3: the receipt is on the wire before the submit_sm_resp.
         let mut extra = Duration::ZERO;
-        for d in c.finalize(&msg, fate.stat, fate.err, unix_now()) {
+        c.finalize(&msg, fate.stat, fate.err, unix_now(), |d| {
             if self.receiver && Arc::ptr_eq(&d.account, acct) {
                 // This transceiver: written ahead of the response in the same batch.
                 self.deliver(now, d);
@@ -808,7 +808,7 @@ impl Conn {
                 c.route(d);
                 extra = Duration::from_millis(r.early_resp_delay_ms);
             }
-        }
+        });
         extra
     }
 

@@ -106,9 +106,9 @@ pub(crate) async fn run(
             let t = heap.pop().expect("peeked");
             match t.job {
                 Job::Final { msg, stat, err } => {
-                    for d in c.finalize(&msg, stat, err, now_unix) {
+                    c.finalize(&msg, stat, err, now_unix, |d| {
                         c.route(d);
-                    }
+                    });
                 }
                 Job::Intermediate { msg, stat } => {
                     for d in c.intermediate(&msg, stat, now_unix) {
@@ -133,9 +133,9 @@ pub(crate) async fn run(
                     segments: 0,
                     billable: 0,
                 });
-                for d in c.finalize(&msg, Stat::Undeliv, 0, now_unix) {
+                c.finalize(&msg, Stat::Undeliv, 0, now_unix, |d| {
                     c.route(d);
-                }
+                });
             }
         }
     }
