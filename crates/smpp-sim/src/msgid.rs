@@ -38,11 +38,12 @@ impl MessageIdFormat {
 
     fn render_inline(self, n: u64, width: usize, salt: u64) -> IdText {
         let mut t = IdText { buf: [0; IdText::MAX], len: 0 };
-        let written = match self {
-            Self::Decimal => write!(t, "{n}"),
-            Self::Hex => write!(t, "{n:x}"),
-            Self::HexUpper => write!(t, "{n:X}"),
-            Self::Padded => write!(t, "{n:0width$}"),
+        // By hand but for the UUID: `write!` cost more than the rest of a receipt's ids.
+        match self {
+            Self::Decimal => t.push_number(n, b"0123456789", 0),
+            Self::Hex => t.push_number(n, b"0123456789abcdef", 0),
+            Self::HexUpper => t.push_number(n, b"0123456789ABCDEF", 0),
+            Self::Padded => t.push_number(n, b"0123456789", width),
             Self::Uuid => write!(
                 t,
                 "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -51,9 +52,9 @@ impl MessageIdFormat {
                 (salt as u16) & 0x0FFF,
                 0x8000 | ((n >> 48) as u16 & 0x3FFF),
                 n & 0xFFFF_FFFF_FFFF
-            ),
-        };
-        written.expect("ids are at most 64 characters: message_id_width is validated");
+            )
+            .expect("a UUID has 36 characters"),
+        }
         t
     }
 
@@ -85,6 +86,28 @@ impl IdText {
 
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(&self.buf[..self.len]).expect("ids are ASCII")
+    }
+}
+
+impl IdText {
+    /// Appends `n` in the base of `digits`, zero-padded to `width` (at most 64, validated).
+    fn push_number(&mut self, n: u64, digits: &[u8], width: usize) {
+        let radix = digits.len() as u64;
+        let mut reversed = [0u8; 20];
+        let mut len = 0;
+        let mut rest = n;
+        while len == 0 || rest > 0 {
+            reversed[len] = digits[(rest % radix) as usize];
+            rest /= radix;
+            len += 1;
+        }
+        let pad = width.saturating_sub(len);
+        self.buf[self.len..self.len + pad].fill(b'0');
+        self.len += pad;
+        for &d in reversed[..len].iter().rev() {
+            self.buf[self.len] = d;
+            self.len += 1;
+        }
     }
 }
 
@@ -162,6 +185,18 @@ mod tests {
         assert_eq!(MessageIdFormat::Padded.render(n, 10, 0), "0059113978");
         let u = MessageIdFormat::Uuid.render(n, 10, 0x1234_5678_9abc_def0);
         assert_eq!(u, "12345678-9abc-4ef0-8000-0000038601fa");
+    }
+
+    #[test]
+    fn numbers_render_as_format_does() {
+        for n in [0, 1, 9, 10, 15, 16, 255, 59_113_978, u64::MAX / 3, u64::MAX] {
+            for width in [1, 10, 20, 21, 64] {
+                assert_eq!(MessageIdFormat::Decimal.render(n, width, 0), format!("{n}"));
+                assert_eq!(MessageIdFormat::Hex.render(n, width, 0), format!("{n:x}"));
+                assert_eq!(MessageIdFormat::HexUpper.render(n, width, 0), format!("{n:X}"));
+                assert_eq!(MessageIdFormat::Padded.render(n, width, 0), format!("{n:0width$}"));
+            }
+        }
     }
 
     #[test]
