@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde::Serialize;
 use smpp_codec::{COctetString, CommandStatus, DeliverSm, Tlvs};
+use smpp_session::BuildSeqHasher;
 use smpp_sms::CarrierProfile;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -23,7 +24,7 @@ use crate::engine::EngineHandle;
 use crate::fault::{FaultState, MalformedKind};
 use crate::mnp::{normalise, HandsetStatus, NumberTable};
 use crate::msgid::{IdGen, MessageId};
-use crate::receipt::{self, Addr, ReceiptInfo, Stat};
+use crate::receipt::{self, Preview, ReceiptInfo, Stat, StoredAddr};
 use crate::stats::Counters;
 use crate::validate::ConcatKind;
 
@@ -149,11 +150,11 @@ pub(crate) struct MsgMeta {
     pub(crate) id: MessageId,
     pub(crate) account: Arc<Account>,
     pub(crate) origin: ConnId,
-    pub(crate) source: Addr,
-    pub(crate) dest: Addr,
+    pub(crate) source: StoredAddr,
+    pub(crate) dest: StoredAddr,
     pub(crate) submit_unix: i64,
     pub(crate) registered_delivery: u8,
-    pub(crate) preview: String,
+    pub(crate) preview: Preview,
 }
 
 /// A message as the handset sees it: one part, or all parts of a concatenated one.
@@ -204,10 +205,12 @@ pub(crate) struct Record {
     pub(crate) replaced_text: Option<String>,
 }
 
+/// Records keyed by their id's number divided by [`SHARDS`] (the rest picks the shard): a
+/// shard's keys are then consecutive, which [`BuildSeqHasher`] spreads with one multiply.
 #[derive(Default)]
 struct Shard {
-    map: HashMap<String, Record>,
-    order: VecDeque<String>,
+    map: HashMap<u64, Record, BuildSeqHasher>,
+    order: VecDeque<u64>,
 }
 
 /// message_id → record, for query_sm / cancel_sm / replace_sm and receipts. Sharded so that
@@ -240,22 +243,23 @@ impl Store {
         }
     }
 
-    fn shard(&self, id: &str) -> std::sync::MutexGuard<'_, Shard> {
-        self.shards[shard_of(id)].lock().expect("store lock")
+    /// The shard of `id`, and the key within it.
+    fn shard(&self, id: MessageId) -> (std::sync::MutexGuard<'_, Shard>, u64) {
+        let shard = self.shards[(id.0 % SHARDS as u64) as usize].lock().expect("store lock");
+        (shard, id.0 / SHARDS as u64)
     }
 
     pub(crate) fn insert(&self, meta: Arc<MsgMeta>) {
-        let id = meta.id.resp.clone();
         let rd = meta.registered_delivery;
-        let mut s = self.shard(&id);
+        let (mut s, key) = self.shard(meta.id);
         if s.map.len() >= self.cap_per_shard {
             if let Some(old) = s.order.pop_front() {
                 s.map.remove(&old);
             }
         }
-        s.order.push_back(id.clone());
+        s.order.push_back(key);
         s.map.insert(
-            id,
+            key,
             Record {
                 meta,
                 state: Stat::Enroute,
@@ -278,8 +282,8 @@ impl Store {
         err: u16,
         now_unix: i64,
     ) -> Option<(u8, Option<String>)> {
-        let mut s = self.shard(&meta.id.resp);
-        let Some(r) = s.map.get_mut(&meta.id.resp) else {
+        let (mut s, key) = self.shard(meta.id);
+        let Some(r) = s.map.get_mut(&key) else {
             return Some((meta.registered_delivery, None));
         };
         if r.state == Stat::Deleted {
@@ -299,8 +303,8 @@ impl Store {
     /// (registered_delivery, replaced text) while the message is pending, for intermediate
     /// receipts; `None` once final.
     pub(crate) fn pending(&self, meta: &MsgMeta) -> Option<(u8, Option<String>)> {
-        let s = self.shard(&meta.id.resp);
-        match s.map.get(&meta.id.resp) {
+        let (s, key) = self.shard(meta.id);
+        match s.map.get(&key) {
             Some(r) if !r.state.is_final() => {
                 Some((r.registered_delivery, r.replaced_text.clone()))
             }
@@ -309,13 +313,18 @@ impl Store {
         }
     }
 
-    pub(crate) fn query(&self, id: &str, account: &str) -> Option<(Stat, Option<i64>, u16)> {
-        let s = self.shard(id);
-        let r = s.map.get(id).filter(|r| r.meta.account.name() == account)?;
+    pub(crate) fn query(&self, id: MessageId, account: &str) -> Option<(Stat, Option<i64>, u16)> {
+        let (s, key) = self.shard(id);
+        let r = s.map.get(&key).filter(|r| r.meta.account.name() == account)?;
         Some((r.state, r.final_unix, r.err))
     }
 
-    pub(crate) fn cancel(&self, id: &str, account: &str, now_unix: i64) -> Result<(), StoreError> {
+    pub(crate) fn cancel(
+        &self,
+        id: MessageId,
+        account: &str,
+        now_unix: i64,
+    ) -> Result<(), StoreError> {
         self.with_pending(id, account, |r| {
             r.state = Stat::Deleted;
             r.final_unix = Some(now_unix);
@@ -326,14 +335,14 @@ impl Store {
     /// replace_sm both refuse unknown, foreign and final messages the same way).
     fn with_pending(
         &self,
-        id: &str,
+        id: MessageId,
         account: &str,
         change: impl FnOnce(&mut Record),
     ) -> Result<(), StoreError> {
-        let mut s = self.shard(id);
+        let (mut s, key) = self.shard(id);
         let r = s
             .map
-            .get_mut(id)
+            .get_mut(&key)
             .filter(|r| r.meta.account.name() == account)
             .ok_or(StoreError::Unknown)?;
         if r.state.is_final() {
@@ -373,7 +382,7 @@ impl Store {
 
     pub(crate) fn replace(
         &self,
-        id: &str,
+        id: MessageId,
         account: &str,
         text: String,
         rd: u8,
@@ -466,7 +475,7 @@ impl Assembler {
         let key = ConcatKey {
             account: p.account.to_owned(),
             source: p.source.to_owned(),
-            dest: normalise(p.dest),
+            dest: normalise(p.dest).into_owned(),
             kind: p.kind,
             reference: p.reference,
         };
@@ -507,7 +516,7 @@ impl Assembler {
         let key = ConcatKey {
             account: p.account.to_owned(),
             source: p.source.to_owned(),
-            dest: normalise(p.dest),
+            dest: normalise(p.dest).into_owned(),
             kind: p.kind,
             reference: p.reference,
         };
@@ -551,48 +560,64 @@ impl Assembler {
 
 // ------------------------------------------------------------------- inbox
 
-struct InboxInner {
-    by_to: HashMap<String, VecDeque<Arc<HandsetMessage>>>,
-    order: VecDeque<String>,
+/// A delivered message as the inbox keeps it: shared with the engine's job, so that delivery
+/// copies nothing; [`HandsetMessage`] is made only when asked for.
+struct Received {
+    msg: Arc<HandsetMsg>,
+    delivered_unix: i64,
 }
 
-/// What handsets received, bounded (oldest forgotten first).
+impl Received {
+    fn to(&self) -> &str {
+        self.msg.parts[0].dest.as_str()
+    }
+
+    fn message(&self, carrier: &str, ids: &IdGen) -> HandsetMessage {
+        let first = &self.msg.parts[0];
+        HandsetMessage {
+            carrier: carrier.to_owned(),
+            from: first.source.as_str().to_owned(),
+            to: first.dest.as_str().to_owned(),
+            text: self.msg.text.clone(),
+            data_coding: self.msg.data_coding,
+            segments: self.msg.segments,
+            billable: self.msg.billable,
+            message_ids: self
+                .msg
+                .parts
+                .iter()
+                .map(|m| ids.resp(m.id).as_str().to_owned())
+                .collect(),
+            submitted_unix: first.submit_unix,
+            delivered_unix: self.delivered_unix,
+        }
+    }
+}
+
+/// What handsets received, bounded (oldest forgotten first). One queue for all handsets:
+/// delivery (every message) costs no allocation nor hashing; a look-up (control API) scans it.
 pub(crate) struct Inbox {
-    inner: Mutex<InboxInner>,
+    received: Mutex<VecDeque<Received>>,
     cap: usize,
 }
 
 impl Inbox {
     fn new(cap: usize) -> Self {
-        Self {
-            inner: Mutex::new(InboxInner { by_to: HashMap::new(), order: VecDeque::new() }),
-            cap: cap.max(1),
-        }
+        Self { received: Mutex::new(VecDeque::new()), cap: cap.max(1) }
     }
 
-    pub(crate) fn push(&self, m: HandsetMessage) {
-        let key = normalise(&m.to);
-        let mut i = self.inner.lock().expect("inbox lock");
-        if i.order.len() >= self.cap {
-            if let Some(old) = i.order.pop_front() {
-                if let Some(q) = i.by_to.get_mut(&old) {
-                    q.pop_front();
-                    if q.is_empty() {
-                        i.by_to.remove(&old);
-                    }
-                }
-            }
+    pub(crate) fn push(&self, msg: Arc<HandsetMsg>, delivered_unix: i64) {
+        let mut q = self.received.lock().expect("inbox lock");
+        if q.len() >= self.cap {
+            q.pop_front();
         }
-        i.order.push_back(key.clone());
-        i.by_to.entry(key).or_default().push_back(Arc::new(m));
+        q.push_back(Received { msg, delivered_unix });
     }
 
-    pub(crate) fn get(&self, to: &str) -> Vec<HandsetMessage> {
-        let i = self.inner.lock().expect("inbox lock");
-        i.by_to
-            .get(&normalise(to))
-            .map(|q| q.iter().map(|m| (**m).clone()).collect())
-            .unwrap_or_default()
+    pub(crate) fn get(&self, carrier: &str, ids: &IdGen, to: &str) -> Vec<HandsetMessage> {
+        let to = normalise(to);
+        let q = self.received.lock().expect("inbox lock");
+        q.iter().filter(|r| normalise(r.to()) == to).map(|r| r.message(carrier, ids)).collect()
     }
 }
 
@@ -648,10 +673,10 @@ impl Carrier {
         let accounts = account_order.iter().map(|a| (a.cfg.system_id.clone(), a.clone())).collect();
         let mut handsets = HashMap::new();
         for n in &cfg.handsets.unreachable {
-            handsets.insert(normalise(n), HandsetStatus::Unreachable);
+            handsets.insert(normalise(n).into_owned(), HandsetStatus::Unreachable);
         }
         for n in &cfg.handsets.recycled {
-            handsets.insert(normalise(n), HandsetStatus::Recycled);
+            handsets.insert(normalise(n).into_owned(), HandsetStatus::Recycled);
         }
         Self {
             name: cfg.name.clone(),
@@ -710,8 +735,10 @@ impl Carrier {
     }
 
     pub(crate) fn handset_status(&self, dest: &str) -> HandsetStatus {
-        if let Some(s) = self.handsets.get(&normalise(dest)) {
-            return *s;
+        if !self.handsets.is_empty() {
+            if let Some(s) = self.handsets.get(&*normalise(dest)) {
+                return *s;
+            }
         }
         self.numbers.lookup(dest).map_or(HandsetStatus::Ok, |(_, s)| s)
     }
@@ -824,39 +851,33 @@ impl Carrier {
     // ------------------------------------------------------------- message fates
 
     /// Reaches the final state of a message: updates the store, records what the handset got
-    /// when delivered, and returns the receipts registered_delivery asks for (smpp34.md §7.2).
+    /// when delivered, and hands `emit` the receipts registered_delivery asks for (smpp34.md
+    /// §7.2).
     pub(crate) fn finalize(
         &self,
-        msg: &HandsetMsg,
+        msg: &Arc<HandsetMsg>,
         stat: Stat,
         err: u16,
         now_unix: i64,
-    ) -> Vec<Delivery> {
-        let mut out = Vec::new();
-        for meta in &msg.parts {
-            let Some((rd, replaced)) = self.store.finish(meta, stat, err, now_unix) else {
-                continue;
-            };
-            if stat.wanted_by(rd) {
-                out.push(self.receipt(meta, stat, err, now_unix, replaced.as_deref(), false));
-            }
-        }
+        emit: impl FnMut(Delivery),
+    ) {
+        let finish = |meta: &Arc<MsgMeta>| self.finish_part(meta, stat, err, now_unix);
+        let Some((first, rest)) = msg.parts.split_first() else { return };
+        // Every part reaches its state, and the handset its message, before a receipt
+        // leaves; a single part (nearly every message) needs no list for that.
+        let first = finish(first);
+        let rest: Vec<Delivery> = rest.iter().filter_map(finish).collect();
         if stat == Stat::Delivrd {
-            let first = &msg.parts[0];
-            self.inbox.push(HandsetMessage {
-                carrier: self.name.clone(),
-                from: first.source.as_str().to_owned(),
-                to: first.dest.as_str().to_owned(),
-                text: msg.text.clone(),
-                data_coding: msg.data_coding,
-                segments: msg.segments,
-                billable: msg.billable,
-                message_ids: msg.parts.iter().map(|m| m.id.resp.clone()).collect(),
-                submitted_unix: first.submit_unix,
-                delivered_unix: now_unix,
-            });
+            self.inbox.push(msg.clone(), now_unix);
         }
-        out
+        first.into_iter().chain(rest).for_each(emit);
+    }
+
+    /// One part's final state, and its receipt when one is asked for.
+    fn finish_part(&self, meta: &MsgMeta, stat: Stat, err: u16, now_unix: i64) -> Option<Delivery> {
+        let (rd, replaced) = self.store.finish(meta, stat, err, now_unix)?;
+        stat.wanted_by(rd)
+            .then(|| self.receipt(meta, stat, err, now_unix, replaced.as_deref(), false))
     }
 
     /// Intermediate receipts (ENROUTE / ACCEPTD) for the parts still pending.
@@ -887,16 +908,17 @@ impl Carrier {
         intermediate: bool,
     ) -> Delivery {
         let preview = replaced.map(receipt::preview);
+        let (id, text_id) = (self.ids.resp(meta.id), self.ids.text(meta.id));
         let info = ReceiptInfo {
-            id: &meta.id.resp,
-            text_id: &meta.id.text,
+            id: id.as_str(),
+            text_id: text_id.as_str(),
             source: &meta.source,
             dest: &meta.dest,
             submit_unix: meta.submit_unix,
             done_unix: now_unix,
             stat,
             err,
-            preview: preview.as_deref().unwrap_or(&meta.preview),
+            preview: preview.as_ref().unwrap_or(&meta.preview).as_str(),
             intermediate,
         };
         let (pdu, tlvs) = receipt::build(&info, &self.cfg.receipts, self.cfg.utc_offset_minutes);

@@ -27,7 +27,8 @@ use crate::carrier::{
     Account, Carrier, ConnCmd, ConnId, Delivery, DeliveryKind, HandsetMsg, MsgMeta, PartIn,
     PartOutcome,
 };
-use crate::receipt::{self, Addr};
+use crate::msgid::MessageId;
+use crate::receipt::{self, Addr, Preview};
 use crate::stats::Counters;
 use crate::time::{smpp_absolute, unix_now};
 use crate::validate::{self, Checked, Fields};
@@ -437,7 +438,8 @@ impl Conn {
                 };
                 match self.accept_message(now, &acct, &f, source, dest) {
                     Ok((id, extra)) => {
-                        let body = Body::SubmitSmResp(Some(SubmitSmResp { message_id: cstr(&id) }));
+                        let message_id = cstr(c.ids.resp(id).as_str());
+                        let body = Body::SubmitSmResp(Some(SubmitSmResp { message_id }));
                         self.respond(now, req, S::ESME_ROK, Some(body), extra)
                     }
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
@@ -476,7 +478,8 @@ impl Conn {
                 let dest = Addr { ton: ds.dest_addr_ton, npi: ds.dest_addr_npi, addr: dst };
                 match self.accept_message(now, &acct, &f, source, dest) {
                     Ok((id, extra)) => {
-                        let body = Body::DataSmResp(Some(DataSmResp { message_id: cstr(&id) }));
+                        let message_id = cstr(c.ids.resp(id).as_str());
+                        let body = Body::DataSmResp(Some(DataSmResp { message_id }));
                         self.respond(now, req, S::ESME_ROK, Some(body), extra)
                     }
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
@@ -484,8 +487,8 @@ impl Conn {
             }
             Body::SubmitMulti(m) => self.on_submit_multi(now, req, &acct, m, &tlvs),
             Body::QuerySm(q) => {
-                let id = q.message_id.to_str().unwrap_or("");
-                match c.store.query(id, acct.name()) {
+                let id = c.ids.parse(q.message_id.to_str().unwrap_or(""));
+                match id.and_then(|id| c.store.query(id, acct.name())) {
                     Some((state, final_unix, err)) => {
                         Counters::inc(&c.stats.queries);
                         let final_date = final_unix
@@ -511,7 +514,10 @@ impl Conn {
                     Counters::add(&c.stats.cancels, n as u64);
                     n > 0
                 } else {
-                    let r = c.store.cancel(id, acct.name(), unix_now()).is_ok();
+                    let r = c
+                        .ids
+                        .parse(id)
+                        .is_some_and(|id| c.store.cancel(id, acct.name(), unix_now()).is_ok());
                     if r {
                         Counters::inc(&c.stats.cancels);
                     }
@@ -524,11 +530,12 @@ impl Conn {
                 }
             }
             Body::ReplaceSm(rs) => {
-                let id = rs.message_id.to_str().unwrap_or("");
+                let id = c.ids.parse(rs.message_id.to_str().unwrap_or(""));
                 let text = smpp_sms::reassembly::decode_text(0x08, rs.short_message.as_bytes())
                     .unwrap_or_default();
-                match c.store.replace(id, acct.name(), text, rs.registered_delivery) {
-                    Ok(()) => {
+                let rd = rs.registered_delivery;
+                match id.map(|id| c.store.replace(id, acct.name(), text, rd)) {
+                    Some(Ok(())) => {
                         Counters::inc(&c.stats.replaces);
                         self.respond(
                             now,
@@ -538,7 +545,7 @@ impl Conn {
                             Duration::ZERO,
                         )
                     }
-                    Err(_) => self.respond(now, req, S::ESME_RREPLACEFAIL, None, Duration::ZERO),
+                    _ => self.respond(now, req, S::ESME_RREPLACEFAIL, None, Duration::ZERO),
                 }
             }
             // deliver_sm from an ESME and the like: the session refuses what is out of
@@ -597,16 +604,7 @@ impl Conn {
                 Ok(dst) => {
                     // Every destination is its own handset message under the one id; the store
                     // keeps the first (query_sm answers for it).
-                    self.accept_checked(
-                        now,
-                        acct,
-                        &f,
-                        &checked,
-                        source.clone(),
-                        dst,
-                        id.clone(),
-                        first,
-                    );
+                    self.accept_checked(now, acct, &f, &checked, source.clone(), dst, id, first);
                     first = false;
                 }
                 Err(s) => {
@@ -631,7 +629,7 @@ impl Conn {
         Counters::inc(&c.stats.submits);
         let unsuccess_smes = UnsuccessSmes::new(failed).unwrap_or_default();
         let body = Body::SubmitMultiResp(Some(SubmitMultiResp {
-            message_id: cstr(&id.resp),
+            message_id: cstr(c.ids.resp(id).as_str()),
             unsuccess_smes,
         }));
         self.respond(now, req, S::ESME_ROK, Some(body), Duration::ZERO)
@@ -655,7 +653,7 @@ impl Conn {
         f: &Fields<'_>,
         source: Addr,
         dest: Addr,
-    ) -> Result<(String, Duration), S> {
+    ) -> Result<(MessageId, Duration), S> {
         let c = self.carrier.clone();
         let checked = validate::check(f, &c.cfg.validation, c.max_chars, unix_now())?;
         self.check_dest(&dest)?;
@@ -663,8 +661,8 @@ impl Conn {
             self.accept_part(now, acct, f, &checked, source, dest, ci)
         } else {
             let id = c.ids.next();
-            let extra = self.accept_checked(now, acct, f, &checked, source, dest, id.clone(), true);
-            Ok((id.resp, extra))
+            let extra = self.accept_checked(now, acct, f, &checked, source, dest, id, true);
+            Ok((id, extra))
         };
         if result.is_ok() {
             Counters::inc(&c.stats.submits);
@@ -675,18 +673,18 @@ impl Conn {
     fn meta(
         &self,
         acct: &Arc<Account>,
-        id: crate::msgid::MessageId,
-        source: Addr,
-        dest: Addr,
+        id: MessageId,
+        source: &Addr,
+        dest: &Addr,
         rd: u8,
-        preview: String,
+        preview: Preview,
     ) -> Arc<MsgMeta> {
         Arc::new(MsgMeta {
             id,
             account: acct.clone(),
             origin: self.id,
-            source: source.owned(),
-            dest: dest.owned(),
+            source: source.into(),
+            dest: dest.into(),
             submit_unix: unix_now(),
             registered_delivery: rd,
             preview,
@@ -704,7 +702,7 @@ impl Conn {
         source: Addr,
         dest: Addr,
         ci: validate::ConcatInfo,
-    ) -> Result<(String, Duration), S> {
+    ) -> Result<(MessageId, Duration), S> {
         let c = self.carrier.clone();
         let preview = receipt::preview(
             &smpp_sms::reassembly::decode_text(f.data_coding, checked.body).unwrap_or_default(),
@@ -722,21 +720,15 @@ impl Conn {
             body: Bytes::copy_from_slice(checked.body),
         };
         let make = || {
-            let meta = self.meta(
-                acct,
-                c.ids.next(),
-                source.clone(),
-                dest.clone(),
-                f.registered_delivery,
-                preview,
-            );
+            let meta =
+                self.meta(acct, c.ids.next(), &source, &dest, f.registered_delivery, preview);
             c.store.insert(meta.clone());
             meta
         };
         match c.assembler.add(part, c.cfg.concat.max_parts, c.max_chars, now, make)? {
-            PartOutcome::Pending(meta) => Ok((meta.id.resp.clone(), Duration::ZERO)),
+            PartOutcome::Pending(meta) => Ok((meta.id, Duration::ZERO)),
             PartOutcome::Complete { this, parts, raw, data_coding, chars } => {
-                let answer = this.id.resp.clone();
+                let answer = this.id;
                 let segments = parts.len() as u32;
                 let billable = smpp_sms::billable_count_for(checked.encoding, chars, &c.profile);
                 let msg = HandsetMsg {
@@ -768,13 +760,13 @@ impl Conn {
         checked: &Checked<'_>,
         source: Addr,
         dest: Addr,
-        id: crate::msgid::MessageId,
+        id: MessageId,
         store: bool,
     ) -> Duration {
         let c = self.carrier.clone();
         let text = smpp_sms::reassembly::decode_text(f.data_coding, checked.body);
         let preview = receipt::preview(text.as_deref().unwrap_or(""));
-        let meta = self.meta(acct, id, source, dest.clone(), f.registered_delivery, preview);
+        let meta = self.meta(acct, id, &source, &dest, f.registered_delivery, preview);
         if store {
             c.store.insert(meta.clone());
         }
@@ -808,7 +800,7 @@ impl Conn {
         }
         // The race of smpp34.md §9.3: the receipt is on the wire before the submit_sm_resp.
         let mut extra = Duration::ZERO;
-        for d in c.finalize(&msg, fate.stat, fate.err, unix_now()) {
+        c.finalize(&msg, fate.stat, fate.err, unix_now(), |d| {
             if self.receiver && Arc::ptr_eq(&d.account, acct) {
                 // This transceiver: written ahead of the response in the same batch.
                 self.deliver(now, d);
@@ -816,7 +808,7 @@ impl Conn {
                 c.route(d);
                 extra = Duration::from_millis(r.early_resp_delay_ms);
             }
-        }
+        });
         extra
     }
 

@@ -106,9 +106,9 @@ pub(crate) async fn run(
             let t = heap.pop().expect("peeked");
             match t.job {
                 Job::Final { msg, stat, err } => {
-                    for d in c.finalize(&msg, stat, err, now_unix) {
+                    c.finalize(&msg, stat, err, now_unix, |d| {
                         c.route(d);
-                    }
+                    });
                 }
                 Job::Intermediate { msg, stat } => {
                     for d in c.intermediate(&msg, stat, now_unix) {
@@ -126,11 +126,16 @@ pub(crate) async fn run(
             for parts in c.assembler.expire(now, timeout) {
                 Counters::inc(&c.stats.concat_incomplete);
                 // The parts that came are reported undeliverable; the message never was whole.
-                let msg =
-                    HandsetMsg { parts, text: None, data_coding: 0, segments: 0, billable: 0 };
-                for d in c.finalize(&msg, Stat::Undeliv, 0, now_unix) {
+                let msg = Arc::new(HandsetMsg {
+                    parts,
+                    text: None,
+                    data_coding: 0,
+                    segments: 0,
+                    billable: 0,
+                });
+                c.finalize(&msg, Stat::Undeliv, 0, now_unix, |d| {
                     c.route(d);
-                }
+                });
             }
         }
     }

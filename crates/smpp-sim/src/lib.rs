@@ -387,7 +387,7 @@ impl Shared {
             .carriers
             .iter()
             .filter(|c| carrier.map_or(true, |n| c.name == n))
-            .flat_map(|c| c.inbox.get(to))
+            .flat_map(|c| c.inbox.get(&c.name, &c.ids, to))
             .collect();
         out.sort_by_key(|m| m.delivered_unix);
         out

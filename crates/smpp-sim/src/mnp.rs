@@ -2,6 +2,7 @@
 //! the handset is reachable or the number was recycled (credit-card-sms.md, "Carrier
 //! determination" and "Recycled-number check").
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,14 +27,14 @@ pub(crate) struct NumberTable {
 
 /// `+81 90-1234-5678`, `09012345678` and `819012345678` are one number: digits only, and a
 /// national `0` prefix becomes `81` (Japan).
-pub(crate) fn normalise(number: &str) -> String {
-    // One allocation of the final size (this runs for every submit): the digits, with a
-    // national `0` (not `00`) becoming `81`.
+pub(crate) fn normalise(number: &str) -> Cow<'_, str> {
+    // This runs for every submit: a number already in the international form (the usual
+    // case) is borrowed, anything else costs one allocation of the final size.
     let bytes = number.as_bytes();
     if bytes.iter().all(u8::is_ascii_digit) {
         return match bytes {
-            [b'0', second, ..] if *second != b'0' => ["81", &number[1..]].concat(),
-            _ => number.to_owned(),
+            [b'0', second, ..] if *second != b'0' => Cow::Owned(["81", &number[1..]].concat()),
+            _ => Cow::Borrowed(number),
         };
     }
     let digits = || number.bytes().filter(u8::is_ascii_digit);
@@ -44,7 +45,7 @@ pub(crate) fn normalise(number: &str) -> String {
         out.push_str("81");
     }
     out.extend(digits().skip(usize::from(national)).map(char::from));
-    out
+    Cow::Owned(out)
 }
 
 /// One `number,carrier[,status]` line.
@@ -66,7 +67,7 @@ pub(crate) fn parse_line(line: &str) -> Result<(String, String, HandsetStatus), 
             return Err(format!("{line:?}: status {other:?} is not ok, unreachable or recycled"))
         }
     };
-    Ok((normalise(number), carrier.to_owned(), status))
+    Ok((normalise(number).into_owned(), carrier.to_owned(), status))
 }
 
 impl NumberTable {
@@ -96,7 +97,10 @@ impl NumberTable {
 
     /// The carrier serving `number`, when listed, and the handset status.
     pub(crate) fn lookup(&self, number: &str) -> Option<(&str, HandsetStatus)> {
-        self.entries.get(&normalise(number)).map(|(c, s)| (&**c, *s))
+        if self.entries.is_empty() {
+            return None;
+        }
+        self.entries.get(&*normalise(number)).map(|(c, s)| (&**c, *s))
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -5,6 +5,7 @@
 //! receipt text can render the *same* number in another base (smpp34.md §9.3: text
 //! `id:0059113978`, TLV `38601fa`).
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
@@ -32,20 +33,90 @@ impl MessageIdFormat {
     /// Renders `n`. `width` is used by [`MessageIdFormat::Padded`]; `salt` by
     /// [`MessageIdFormat::Uuid`].
     pub fn render(self, n: u64, width: usize, salt: u64) -> String {
+        self.render_inline(n, width, salt).as_str().to_owned()
+    }
+
+    fn render_inline(self, n: u64, width: usize, salt: u64) -> IdText {
+        let mut t = IdText { buf: [0; IdText::MAX], len: 0 };
+        // By hand but for the UUID: `write!` cost more than the rest of a receipt's ids.
         match self {
-            Self::Decimal => n.to_string(),
-            Self::Hex => format!("{n:x}"),
-            Self::HexUpper => format!("{n:X}"),
-            Self::Padded => format!("{n:0width$}"),
-            Self::Uuid => format!(
+            Self::Decimal => t.push_number(n, b"0123456789", 0),
+            Self::Hex => t.push_number(n, b"0123456789abcdef", 0),
+            Self::HexUpper => t.push_number(n, b"0123456789ABCDEF", 0),
+            Self::Padded => t.push_number(n, b"0123456789", width),
+            Self::Uuid => write!(
+                t,
                 "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
                 (salt >> 32) as u32,
                 (salt >> 16) as u16,
                 (salt as u16) & 0x0FFF,
                 0x8000 | ((n >> 48) as u16 & 0x3FFF),
                 n & 0xFFFF_FFFF_FFFF
-            ),
+            )
+            .expect("a UUID has 36 characters"),
         }
+        t
+    }
+
+    /// The number `id` may be a rendering of (checked by the caller).
+    fn parse(self, id: &str) -> Option<u64> {
+        match self {
+            Self::Decimal | Self::Padded => id.parse().ok(),
+            Self::Hex | Self::HexUpper => u64::from_str_radix(id, 16).ok(),
+            Self::Uuid => {
+                let mut groups = id.rsplit('-');
+                let low = u64::from_str_radix(groups.next()?, 16).ok()?;
+                let high = u64::from_str_radix(groups.next()?, 16).ok()? & 0x3FFF;
+                Some(high << 48 | low)
+            }
+        }
+    }
+}
+
+/// A rendered message id, kept on the stack: ids are rendered for every response and
+/// receipt, and stored as their number.
+pub(crate) struct IdText {
+    buf: [u8; IdText::MAX],
+    len: usize,
+}
+
+impl IdText {
+    /// message_id_width is at most 64; a UUID has 36 characters.
+    const MAX: usize = 64;
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("ids are ASCII")
+    }
+}
+
+impl IdText {
+    /// Appends `n` in the base of `digits`, zero-padded to `width` (at most 64, validated).
+    fn push_number(&mut self, n: u64, digits: &[u8], width: usize) {
+        let radix = digits.len() as u64;
+        let mut reversed = [0u8; 20];
+        let mut len = 0;
+        let mut rest = n;
+        while len == 0 || rest > 0 {
+            reversed[len] = digits[(rest % radix) as usize];
+            rest /= radix;
+            len += 1;
+        }
+        let pad = width.saturating_sub(len);
+        self.buf[self.len..self.len + pad].fill(b'0');
+        self.len += pad;
+        for &d in reversed[..len].iter().rev() {
+            self.buf[self.len] = d;
+            self.len += 1;
+        }
+    }
+}
+
+impl std::fmt::Write for IdText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -59,13 +130,10 @@ pub(crate) struct IdGen {
     salt: u64,
 }
 
-/// One message's id as the submit_sm_resp / receipted_message_id show it, and as the receipt
-/// text shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct MessageId {
-    pub(crate) resp: String,
-    pub(crate) text: String,
-}
+/// One message's id: the counter's number, rendered by [`IdGen`] in the submit_sm_resp /
+/// receipted_message_id format or in the receipt text's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct MessageId(pub(crate) u64);
 
 impl IdGen {
     pub(crate) fn new(
@@ -84,11 +152,23 @@ impl IdGen {
     }
 
     pub(crate) fn next(&self) -> MessageId {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        MessageId {
-            resp: self.resp.render(n, self.width, self.salt),
-            text: self.text.render(n, self.width, self.salt),
-        }
+        MessageId(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as submit_sm_resp and receipted_message_id show it.
+    pub(crate) fn resp(&self, id: MessageId) -> IdText {
+        self.resp.render_inline(id.0, self.width, self.salt)
+    }
+
+    /// The id as the receipt text shows it.
+    pub(crate) fn text(&self, id: MessageId) -> IdText {
+        self.text.render_inline(id.0, self.width, self.salt)
+    }
+
+    /// The message an id in the resp format names; `None` when no id renders as `id`.
+    pub(crate) fn parse(&self, id: &str) -> Option<MessageId> {
+        let n = MessageId(self.resp.parse(id)?);
+        (self.resp(n).as_str() == id).then_some(n)
     }
 }
 
@@ -108,9 +188,50 @@ mod tests {
     }
 
     #[test]
+    fn numbers_render_as_format_does() {
+        for n in [0, 1, 9, 10, 15, 16, 255, 59_113_978, u64::MAX / 3, u64::MAX] {
+            for width in [1, 10, 20, 21, 64] {
+                assert_eq!(MessageIdFormat::Decimal.render(n, width, 0), format!("{n}"));
+                assert_eq!(MessageIdFormat::Hex.render(n, width, 0), format!("{n:x}"));
+                assert_eq!(MessageIdFormat::HexUpper.render(n, width, 0), format!("{n:X}"));
+                assert_eq!(MessageIdFormat::Padded.render(n, width, 0), format!("{n:0width$}"));
+            }
+        }
+    }
+
+    #[test]
     fn receipt_text_may_use_another_base_than_the_resp() {
         let g = IdGen::new(0x38601fa, MessageIdFormat::Hex, Some(MessageIdFormat::Padded), 10);
-        assert_eq!(g.next(), MessageId { resp: "38601fa".into(), text: "0059113978".into() });
-        assert_eq!(g.next().resp, "38601fb");
+        let id = g.next();
+        assert_eq!((g.resp(id).as_str(), g.text(id).as_str()), ("38601fa", "0059113978"));
+        assert_eq!(g.resp(g.next()).as_str(), "38601fb");
+    }
+
+    #[test]
+    fn an_id_parses_back_only_from_its_exact_rendering() {
+        for format in [
+            MessageIdFormat::Decimal,
+            MessageIdFormat::Hex,
+            MessageIdFormat::HexUpper,
+            MessageIdFormat::Padded,
+            MessageIdFormat::Uuid,
+        ] {
+            let g = IdGen::new(59_113_978, format, None, 10);
+            let id = g.next();
+            let text = g.resp(id);
+            assert_eq!(g.parse(text.as_str()), Some(id), "{format:?}");
+            for other in [
+                "",
+                "x",
+                "+59113978",
+                "059113978",
+                "38601FA ",
+                "00000000-0000-4000-8000-0000038601fa",
+            ] {
+                assert_eq!(g.parse(other), None, "{format:?} {other:?}");
+            }
+        }
+        let g = IdGen::new(1, MessageIdFormat::Padded, None, 64);
+        assert_eq!(g.resp(g.next()).as_str().len(), 64);
     }
 }

@@ -2,7 +2,7 @@
 //! swapped (§9.1, §13.14), the Appendix B text (§9.2) and the receipted_message_id /
 //! message_state / network_error_code TLVs (§6), each switchable.
 
-use bytes::Bytes;
+use bytes::BytesMut;
 use serde::Deserialize;
 use smpp_codec::{COctetString, DeliverSm, EsmClass, ShortMessage, Tag, Tlvs};
 
@@ -93,19 +93,37 @@ pub(crate) struct Addr {
 }
 
 impl Addr {
-    /// A copy that no longer shares the received frame's buffer: whatever is kept after the
-    /// request is answered must not pin the connection's read buffer.
-    pub(crate) fn owned(&self) -> Addr {
-        Addr {
-            ton: self.ton,
-            npi: self.npi,
-            addr: COctetString::new(Bytes::copy_from_slice(self.addr.as_bytes()))
-                .expect("already valid"),
-        }
+    pub(crate) fn as_str(&self) -> &str {
+        self.addr.to_str().unwrap_or("")
+    }
+}
+
+/// An address as a stored message keeps it: inline, so that it neither pins the received
+/// frame's buffer nor costs an allocation of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StoredAddr {
+    pub(crate) ton: smpp_codec::Ton,
+    pub(crate) npi: smpp_codec::Npi,
+    len: u8,
+    octets: [u8; 20],
+}
+
+impl From<&Addr> for StoredAddr {
+    fn from(a: &Addr) -> Self {
+        let src = a.addr.as_bytes();
+        let mut octets = [0; 20];
+        octets[..src.len()].copy_from_slice(src);
+        Self { ton: a.ton, npi: a.npi, len: src.len() as u8, octets }
+    }
+}
+
+impl StoredAddr {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.octets[..usize::from(self.len)]
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        self.addr.to_str().unwrap_or("")
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
 }
 
@@ -116,9 +134,9 @@ pub(crate) struct ReceiptInfo<'a> {
     /// Id as the text shows it.
     pub(crate) text_id: &'a str,
     /// The submit's source (becomes the receipt's destination).
-    pub(crate) source: &'a Addr,
+    pub(crate) source: &'a StoredAddr,
     /// The submit's destination (becomes the receipt's source).
-    pub(crate) dest: &'a Addr,
+    pub(crate) dest: &'a StoredAddr,
     pub(crate) submit_unix: i64,
     pub(crate) done_unix: i64,
     pub(crate) stat: Stat,
@@ -130,26 +148,22 @@ pub(crate) struct ReceiptInfo<'a> {
 
 /// The Appendix B text: `id:… sub:001 dlvrd:001 submit date:YYMMDDhhmm done date:YYMMDDhhmm
 /// stat:DELIVRD err:000 text:…` (smpp34.md §9.2).
-pub(crate) fn receipt_text(r: &ReceiptInfo<'_>, offset_minutes: i32) -> String {
+fn push_receipt_text(text: &mut BytesMut, r: &ReceiptInfo<'_>, offset_minutes: i32) {
     let dlvrd = if r.stat == Stat::Delivrd { "001" } else { "000" };
-    // Appended piece by piece into one allocation: `format!` (growing its String several
-    // times) was the simulator's largest cost per receipt.
-    let mut text = String::with_capacity(120 + r.text_id.len() + r.preview.len());
-    text.push_str("id:");
-    text.push_str(r.text_id);
-    text.push_str(" sub:001 dlvrd:");
-    text.push_str(dlvrd);
-    text.push_str(" submit date:");
-    push_receipt_date(&mut text, r.submit_unix, offset_minutes);
-    text.push_str(" done date:");
-    push_receipt_date(&mut text, r.done_unix, offset_minutes);
-    text.push_str(" stat:");
-    text.push_str(r.stat.text());
-    text.push_str(" err:");
-    push_padded(&mut text, u32::from(r.err), 3);
-    text.push_str(" text:");
-    text.push_str(r.preview);
-    text
+    // Appended piece by piece: `format!` (growing its String several times) was the
+    // simulator's largest cost per receipt.
+    for piece in ["id:", r.text_id, " sub:001 dlvrd:", dlvrd, " submit date:"] {
+        text.extend_from_slice(piece.as_bytes());
+    }
+    push_receipt_date(text, r.submit_unix, offset_minutes);
+    text.extend_from_slice(b" done date:");
+    push_receipt_date(text, r.done_unix, offset_minutes);
+    for piece in [" stat:", r.stat.text(), " err:"] {
+        text.extend_from_slice(piece.as_bytes());
+    }
+    push_padded(text, u32::from(r.err), 3);
+    text.extend_from_slice(b" text:");
+    text.extend_from_slice(r.preview.as_bytes());
 }
 
 /// Builds the receipt deliver_sm and its TLVs.
@@ -158,16 +172,27 @@ pub(crate) fn build(
     cfg: &ReceiptConfig,
     offset_minutes: i32,
 ) -> (DeliverSm, Tlvs) {
-    let text = if cfg.text { receipt_text(r, offset_minutes) } else { String::new() };
+    // The two addresses and the text share one buffer, so that the deliver_sm costs two
+    // allocations (the buffer and its reference count), and its copy for a retry none.
+    let (from, to) = (r.dest.as_bytes(), r.source.as_bytes());
+    let mut buf =
+        BytesMut::with_capacity(from.len() + to.len() + 120 + r.text_id.len() + r.preview.len());
+    buf.extend_from_slice(from);
+    buf.extend_from_slice(to);
+    if cfg.text {
+        push_receipt_text(&mut buf, r, offset_minutes);
+    }
+    let source_addr = COctetString::new(buf.split_to(from.len()).freeze()).expect("stored valid");
+    let destination_addr =
+        COctetString::new(buf.split_to(to.len()).freeze()).expect("stored valid");
     let mut tlvs = Tlvs::builder();
     let mut short_message = ShortMessage::empty();
     if cfg.text_in_payload {
-        tlvs = tlvs.message_payload(text.as_bytes()).expect("receipt text is short");
+        tlvs = tlvs.message_payload(&buf).expect("receipt text is short");
     } else {
         // The text is at most ~170 octets; a 64-character id could push it past 254.
-        let mut b = text.into_bytes();
-        b.truncate(ShortMessage::MAX);
-        short_message = ShortMessage::new(Bytes::from(b)).expect("truncated to the maximum");
+        buf.truncate(ShortMessage::MAX);
+        short_message = ShortMessage::new(buf.freeze()).expect("truncated to the maximum");
     }
     if cfg.tlv_receipted_message_id {
         // Ids are at most 64 characters by construction (formats of a u64, or a UUID).
@@ -184,10 +209,10 @@ pub(crate) fn build(
     let pdu = DeliverSm {
         source_addr_ton: r.dest.ton,
         source_addr_npi: r.dest.npi,
-        source_addr: r.dest.addr.clone(),
+        source_addr,
         dest_addr_ton: r.source.ton,
         dest_addr_npi: r.source.npi,
-        destination_addr: r.source.addr.clone(),
+        destination_addr,
         esm_class: EsmClass(esm),
         short_message,
         ..Default::default()
@@ -197,16 +222,26 @@ pub(crate) fn build(
 
 /// The first 20 characters of a message for `text:`, ASCII only (the receipt travels as
 /// data_coding 0; the text is informational, smpp34.md §9.3).
-pub(crate) fn preview(text: &str) -> String {
-    let mut preview = String::with_capacity(20); // ASCII only: 20 octets, one allocation
-    preview.extend(text.chars().take(20).map(|c| {
-        if c.is_ascii_graphic() || c == ' ' {
-            c
-        } else {
-            '?'
-        }
-    }));
-    preview
+pub(crate) fn preview(text: &str) -> Preview {
+    let mut p = Preview { len: 0, octets: [0; 20] };
+    for (o, c) in p.octets.iter_mut().zip(text.chars()) {
+        *o = if c.is_ascii_graphic() || c == ' ' { c as u8 } else { b'?' };
+        p.len += 1;
+    }
+    p
+}
+
+/// A message's [`preview`], inline: every stored message keeps one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Preview {
+    len: u8,
+    octets: [u8; 20],
+}
+
+impl Preview {
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.octets[..usize::from(self.len)]).expect("ASCII")
+    }
 }
 
 #[cfg(test)]
@@ -214,8 +249,10 @@ mod tests {
     use super::*;
     use smpp_codec::{Npi, Ton};
 
-    fn addr(s: &'static str) -> Addr {
-        Addr { ton: Ton::INTERNATIONAL, npi: Npi::ISDN, addr: COctetString::from_static(s) }
+    fn addr(s: &'static str) -> StoredAddr {
+        let a =
+            Addr { ton: Ton::INTERNATIONAL, npi: Npi::ISDN, addr: COctetString::from_static(s) };
+        StoredAddr::from(&a)
     }
 
     #[test]
@@ -244,6 +281,39 @@ mod tests {
         assert_eq!(tlvs.receipted_message_id(), Some(&b"38601fa"[..]));
         assert_eq!(tlvs.message_state(), Some(2));
         assert_eq!(tlvs.network_error_code(), Some(&[3, 0, 0][..]));
+    }
+
+    #[test]
+    fn text_in_payload_leaves_the_short_message_empty() {
+        let (src, dst) = (addr("0312345678"), addr("819012345678"));
+        let info = ReceiptInfo {
+            id: "7",
+            text_id: "7",
+            source: &src,
+            dest: &dst,
+            submit_unix: 0,
+            done_unix: 0,
+            stat: Stat::Undeliv,
+            err: 12,
+            preview: "",
+            intermediate: false,
+        };
+        let cfg = ReceiptConfig { text_in_payload: true, ..ReceiptConfig::default() };
+        let (pdu, tlvs) = build(&info, &cfg, 0);
+        assert!(pdu.short_message.as_bytes().is_empty());
+        assert_eq!(pdu.source_addr.as_bytes(), b"819012345678");
+        assert_eq!(pdu.destination_addr.as_bytes(), b"0312345678");
+        let text = tlvs.message_payload().unwrap();
+        assert!(text.starts_with(b"id:7 sub:001 dlvrd:000 submit date:7001010000"), "{text:?}");
+        assert!(text.ends_with(b" stat:UNDELIV err:012 text:"), "{text:?}");
+    }
+
+    #[test]
+    fn preview_is_the_first_20_characters_in_ascii() {
+        assert_eq!(preview("hello").as_str(), "hello");
+        assert_eq!(preview("ありがとう ok").as_str(), "????? ok");
+        assert_eq!(preview("0123456789abcdefghijKLMN").as_str(), "0123456789abcdefghij");
+        assert_eq!(preview("tab\there").as_str(), "tab?here");
     }
 
     #[test]

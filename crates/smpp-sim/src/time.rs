@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::BufMut;
+
 /// Seconds since the Unix epoch, now.
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
@@ -60,19 +62,19 @@ fn local_fields(unix: i64, offset_minutes: i32) -> Fields {
 /// `YYMMDDhhmm` in the SMSC's local time, as receipts write dates (smpp34.md §9.2).
 #[cfg(test)]
 pub(crate) fn receipt_date(unix: i64, offset_minutes: i32) -> String {
-    let mut out = String::with_capacity(10);
+    let mut out = Vec::with_capacity(10);
     push_receipt_date(&mut out, unix, offset_minutes);
-    out
+    String::from_utf8(out).expect("digits")
 }
 
 /// Appends [`receipt_date`]'s `YYMMDDhhmm`: written by hand, because `format!` was the
 /// simulator's largest cost per receipt.
-pub(crate) fn push_receipt_date(out: &mut String, unix: i64, offset_minutes: i32) {
+pub(crate) fn push_receipt_date(out: &mut impl BufMut, unix: i64, offset_minutes: i32) {
     // A receipt's two dates, and the next receipts', nearly always fall in the same minute:
     // the calendar arithmetic is done once per minute and thread.
     thread_local! {
-        static LAST: std::cell::RefCell<(i64, i32, String)> =
-            const { std::cell::RefCell::new((i64::MIN, 0, String::new())) };
+        static LAST: std::cell::RefCell<(i64, i32, Vec<u8>)> =
+            const { std::cell::RefCell::new((i64::MIN, 0, Vec::new())) };
     }
     let minute = unix.div_euclid(60);
     LAST.with_borrow_mut(|(at, offset, text)| {
@@ -84,12 +86,12 @@ pub(crate) fn push_receipt_date(out: &mut String, unix: i64, offset_minutes: i32
             }
             (*at, *offset) = (minute, offset_minutes);
         }
-        out.push_str(text);
+        out.put_slice(text);
     });
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits (`{:0width$}`).
-pub(crate) fn push_padded(out: &mut String, n: u32, width: usize) {
+pub(crate) fn push_padded(out: &mut impl BufMut, n: u32, width: usize) {
     let mut digits = [0u8; 10];
     let mut len = 0;
     let mut rest = n;
@@ -99,9 +101,10 @@ pub(crate) fn push_padded(out: &mut String, n: u32, width: usize) {
         len += 1;
     }
     for _ in len..width {
-        out.push('0');
+        out.put_u8(b'0');
     }
-    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+    digits[..len].reverse();
+    out.put_slice(&digits[..len]);
 }
 
 /// The 16-character absolute form `YYMMDDhhmmss0nnp` for query_sm_resp's final_date.
@@ -185,9 +188,9 @@ mod tests {
     fn padded_numbers_match_format() {
         for (n, width) in [(0, 2), (7, 2), (42, 2), (0, 3), (5, 3), (999, 3), (1000, 3), (65535, 3)]
         {
-            let mut out = String::new();
+            let mut out = Vec::new();
             push_padded(&mut out, n, width);
-            assert_eq!(out, format!("{n:0width$}"));
+            assert_eq!(out, format!("{n:0width$}").into_bytes());
         }
     }
 
