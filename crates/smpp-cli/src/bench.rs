@@ -287,34 +287,47 @@ fn handset(i: u64) -> [u8; 12] {
 async fn collect(mut rx: tokio::sync::mpsc::Receiver<IncomingEvent>, r: Arc<Mutex<Receipts>>) {
     while let Some(ev) = rx.recv().await {
         let mut r = r.lock().unwrap();
-        match ev {
-            IncomingEvent::Message(m) => {
-                r.received += 1;
-                if let Some(stat) = m.receipt.as_ref().and_then(|x| x.stat.as_ref()) {
-                    match r.by_stat.get_mut(stat.as_str()) {
-                        Some(n) => *n += 1,
-                        None => _ = r.by_stat.insert(stat.as_str().to_string(), 1),
-                    }
-                }
-                match &m.correlation {
-                    Some(Correlation::Matched(_)) => {
-                        r.correlated += 1;
-                        r.last_correlated = Some(Instant::now());
-                    }
-                    Some(Correlation::Duplicate(_)) => r.duplicate += 1,
-                    Some(Correlation::Early) => r.early += 1,
-                    Some(Correlation::Unmatched(_)) | None => r.uncorrelated += 1,
-                }
-                drop(r);
-                m.ack();
-            }
-            IncomingEvent::LateMatch(_) => {
-                r.correlated += 1;
-                r.last_correlated = Some(Instant::now());
-            }
-            IncomingEvent::Unmatched(_) => r.uncorrelated += 1,
-            _ => {}
+        let mut correlated = count(&mut r, ev);
+        // Everything already queued is counted under the same lock, with one clock read.
+        while let Ok(ev) = rx.try_recv() {
+            correlated |= count(&mut r, ev);
         }
+        if correlated {
+            r.last_correlated = Some(Instant::now());
+        }
+    }
+}
+
+/// Counts one incoming event (and acks a message); `true` if it correlated a receipt.
+fn count(r: &mut Receipts, ev: IncomingEvent) -> bool {
+    match ev {
+        IncomingEvent::Message(m) => {
+            r.received += 1;
+            if let Some(stat) = m.receipt.as_ref().and_then(|x| x.stat.as_ref()) {
+                match r.by_stat.get_mut(stat.as_str()) {
+                    Some(n) => *n += 1,
+                    None => _ = r.by_stat.insert(stat.as_str().to_string(), 1),
+                }
+            }
+            let correlated = matches!(m.correlation, Some(Correlation::Matched(_)));
+            match &m.correlation {
+                Some(Correlation::Matched(_)) => r.correlated += 1,
+                Some(Correlation::Duplicate(_)) => r.duplicate += 1,
+                Some(Correlation::Early) => r.early += 1,
+                Some(Correlation::Unmatched(_)) | None => r.uncorrelated += 1,
+            }
+            m.ack();
+            correlated
+        }
+        IncomingEvent::LateMatch(_) => {
+            r.correlated += 1;
+            true
+        }
+        IncomingEvent::Unmatched(_) => {
+            r.uncorrelated += 1;
+            false
+        }
+        _ => false,
     }
 }
 

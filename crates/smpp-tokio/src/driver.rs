@@ -361,11 +361,12 @@ impl Driver {
                     Ok(_) => session.handle_input(Instant::now().into_std(), &mut rbuf),
                 },
                 Some((request, status)) = ack_rx.recv() => {
-                    self.answer(&mut session, request, status);
+                    let now = Instant::now().into_std();
+                    self.answer(&mut session, request, status, now);
                     // Let the application's other ready tasks ack too: one write for all.
                     tokio::task::yield_now().await;
                     while let Ok((request, status)) = ack_rx.try_recv() {
-                        self.answer(&mut session, request, status);
+                        self.answer(&mut session, request, status, now);
                     }
                 }
                 cmd = self.cmds.recv(), if accept => {
@@ -488,8 +489,8 @@ impl Driver {
         session: &mut Session<u64>,
         request: IncomingRequest,
         status: CommandStatus,
+        now: std::time::Instant,
     ) {
-        let now = Instant::now().into_std();
         let body = match request.command_id {
             CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp::default())),
             _ => Body::DeliverSmResp(Some(DeliverSmResp::default())),
@@ -642,13 +643,14 @@ impl Driver {
         });
         self.settled(expired);
         let responder = Responder { request: Some(request), tx: ack_tx.clone() };
-        let incoming = Incoming::new(pdu, receipt, correlation, responder);
+        // Built in its box: the 700-octet message is not copied from the stack to the heap.
+        let incoming = Box::new(Incoming::new(pdu, receipt, correlation, responder));
         if self.config.discard_incoming {
             incoming.ack();
         } else {
             // Buffered even before `incoming()` is taken: a receipt the SMSC had queued can
             // arrive right after the bind, before the application got round to taking it.
-            self.outbox.push_back(IncomingEvent::Message(Box::new(incoming)));
+            self.outbox.push_back(IncomingEvent::Message(incoming));
         }
     }
 
