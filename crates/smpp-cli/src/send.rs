@@ -55,7 +55,7 @@ pub(crate) async fn run(a: SendArgs) -> anyhow::Result<i32> {
         .map_err(|_| anyhow::anyhow!("no bind within 15 s to {}:{}", a.conn.host, a.conn.port))??;
     let mut ids = Vec::new();
     for (sm, tlvs) in pdus {
-        ids.push(client.submit(sm, tlvs).await?.message_id);
+        ids.push(client.submit(sm, tlvs).await?.message_id.to_string());
     }
     let mut out = json!({
         "encoding": seg.encoding.as_str(),

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use smpp_codec::{Body, CancelSm, CommandStatus, DataSm, Pdu, QuerySm, ReplaceSm, SubmitSm, Tlvs};
 use smpp_dlr::correlate::{Counters as CorrelationCounters, Matched, Unmatched};
-use smpp_dlr::{Correlator, MemoryStore, Receipt};
+use smpp_dlr::{CompactString, Correlator, MemoryStore, Receipt};
 use smpp_session::{BindKind, IncomingRequest};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -60,8 +60,8 @@ fn closed() -> Error {
 
 fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
     let message_id = match &pdu.body {
-        Body::SubmitSmResp(Some(r)) => r.message_id.to_str_lossy().into_owned(),
-        _ => String::new(),
+        Body::SubmitSmResp(Some(r)) => CompactString::from(r.message_id.to_str_lossy()),
+        _ => CompactString::default(),
     };
     Submitted { message_id, tag }
 }
@@ -69,8 +69,9 @@ fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
 /// A successful submit: the SMSC's message_id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submitted {
-    /// The id the SMSC gave (receipts refer to it).
-    pub message_id: String,
+    /// The id the SMSC gave (receipts refer to it); inline, without an allocation, up to
+    /// 24 octets.
+    pub message_id: CompactString,
     /// The tag the receipt will carry back ([`Matched::tag`]).
     pub tag: u64,
 }

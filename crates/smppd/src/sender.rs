@@ -343,7 +343,7 @@ impl Sender {
         results
             .into_iter()
             .map(|r| match r {
-                Ok(s) => SubmitOutcome::Acked { smsc_id: s.message_id },
+                Ok(s) => SubmitOutcome::Acked { smsc_id: s.message_id.to_string() },
                 Err(e) if e.outcome_unknown() && resendable => SubmitOutcome::Failed {
                     status: CommandStatus::ESME_RUNKNOWNERR.get(),
                     retry: true,
