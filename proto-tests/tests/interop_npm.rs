@@ -76,7 +76,7 @@ async fn our_esme_submits_and_correlates_receipts_from_the_npm_smpp_smsc() {
         match ev {
             IncomingEvent::Message(m) => {
                 if let Some(Correlation::Matched(x)) = &m.correlation {
-                    assert!(ids.iter().any(|id| *id == x.message_id));
+                    assert!(ids.contains(&x.message_id));
                     matched += 1;
                 }
                 m.ack();
