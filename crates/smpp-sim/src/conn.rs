@@ -65,10 +65,10 @@ pub(crate) struct Conn {
     /// Registered as a receiver of the account (RX or TRX).
     receiver: bool,
     /// deliver_sm sent and awaiting deliver_sm_resp, by session tag.
-    inflight: HashMap<u64, Delivery>,
+    inflight: HashMap<u64, Box<Delivery>>,
     next_tag: u64,
     /// deliver_sm waiting for a window slot.
-    outq: VecDeque<Delivery>,
+    outq: VecDeque<Box<Delivery>>,
     delayed: BTreeMap<(Instant, u64), Delayed>,
     delayed_seq: u64,
     hang_until: Option<Instant>,
@@ -238,7 +238,7 @@ impl Conn {
                 Event::Closed { unacked, .. } => {
                     for u in unacked {
                         if let Some(d) = self.inflight.remove(&u.tag) {
-                            self.carrier.route(Delivery { prefer: None, ..d });
+                            self.carrier.reroute(d);
                         }
                     }
                 }
@@ -249,11 +249,11 @@ impl Conn {
 
     // ------------------------------------------------------------- deliver_sm out
 
-    fn deliver(&mut self, now: Instant, d: Delivery) {
+    fn deliver(&mut self, now: Instant, d: Box<Delivery>) {
         let state = self.session.state();
         if !matches!(state, State::BoundRx | State::BoundTrx) {
             // Unbinding or closing: let another receiver have it.
-            self.carrier.route(Delivery { prefer: None, ..d });
+            self.carrier.reroute(d);
             return;
         }
         // Through the queue, so that order holds when the window was full.
@@ -261,11 +261,10 @@ impl Conn {
         self.flush_outq(now);
     }
 
-    fn send_delivery(&mut self, now: Instant, d: Delivery) {
+    fn send_delivery(&mut self, now: Instant, d: Box<Delivery>) {
         let tag = self.next_tag;
         self.next_tag += 1;
-        let body = Body::DeliverSm(d.pdu.clone());
-        match self.session.send_request(now, body, d.tlvs.clone(), tag) {
+        match self.session.send_request_ref(now, &d.body, &d.tlvs, tag) {
             Ok(_) => {
                 let c = &self.carrier.stats;
                 Counters::inc(if d.kind == DeliveryKind::Receipt {
@@ -276,9 +275,7 @@ impl Conn {
                 self.inflight.insert(tag, d);
             }
             Err(smpp_session::SendError::WindowFull) => self.outq.push_front(d),
-            Err(_) => {
-                self.carrier.route(Delivery { prefer: None, ..d });
-            }
+            Err(_) => self.carrier.reroute(d),
         }
     }
 
@@ -894,16 +891,16 @@ impl Conn {
             }
         }
         // Nothing sent here was acknowledged: hand it to another receiver or the queue.
-        let pending: Vec<Delivery> =
+        let pending: Vec<Box<Delivery>> =
             self.inflight.drain().map(|(_, d)| d).chain(self.outq.drain(..)).collect();
         for d in pending {
-            c.route(Delivery { prefer: None, ..d });
+            c.reroute(d);
         }
         // Commands that raced with the close.
         self.rx.close();
         while let Ok(cmd) = self.rx.try_recv() {
             if let ConnCmd::Deliver(d) = cmd {
-                c.route(Delivery { prefer: None, ..d });
+                c.reroute(d);
             }
         }
     }
