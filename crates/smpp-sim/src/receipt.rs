@@ -166,17 +166,22 @@ fn push_receipt_text(text: &mut BytesMut, r: &ReceiptInfo<'_>, offset_minutes: i
     text.extend_from_slice(r.preview.as_bytes());
 }
 
+/// Octets of the receipt TLVs but for the id: the receipted_message_id header and NUL (5),
+/// message_state (5), network_error_code (7).
+const TLV_ROOM: usize = 17;
+
 /// Builds the receipt deliver_sm and its TLVs.
 pub(crate) fn build(
     r: &ReceiptInfo<'_>,
     cfg: &ReceiptConfig,
     offset_minutes: i32,
 ) -> (DeliverSm, Tlvs) {
-    // The two addresses and the text share one buffer, so that the deliver_sm costs two
-    // allocations (the buffer and its reference count), and its copy for a retry none.
+    // The two addresses, the text and the TLVs share one buffer, so that the deliver_sm costs
+    // two allocations (the buffer and its reference count).
     let (from, to) = (r.dest.as_bytes(), r.source.as_bytes());
-    let mut buf =
-        BytesMut::with_capacity(from.len() + to.len() + 120 + r.text_id.len() + r.preview.len());
+    let text_room = 120 + r.text_id.len() + r.preview.len();
+    let tlv_room = TLV_ROOM + r.id.len() + if cfg.text_in_payload { 4 + text_room } else { 0 };
+    let mut buf = BytesMut::with_capacity(from.len() + to.len() + text_room + tlv_room);
     buf.extend_from_slice(from);
     buf.extend_from_slice(to);
     if cfg.text {
@@ -185,14 +190,15 @@ pub(crate) fn build(
     let source_addr = COctetString::new(buf.split_to(from.len()).freeze()).expect("stored valid");
     let destination_addr =
         COctetString::new(buf.split_to(to.len()).freeze()).expect("stored valid");
-    let mut tlvs = Tlvs::builder();
+    let mut text = buf.split();
+    let mut tlvs = Tlvs::builder_in(buf);
     let mut short_message = ShortMessage::empty();
     if cfg.text_in_payload {
-        tlvs = tlvs.message_payload(&buf).expect("receipt text is short");
+        tlvs = tlvs.message_payload(&text).expect("receipt text is short");
     } else {
         // The text is at most ~170 octets; a 64-character id could push it past 254.
-        buf.truncate(ShortMessage::MAX);
-        short_message = ShortMessage::new(buf.freeze()).expect("truncated to the maximum");
+        text.truncate(ShortMessage::MAX);
+        short_message = ShortMessage::new(text.freeze()).expect("truncated to the maximum");
     }
     if cfg.tlv_receipted_message_id {
         // Ids are at most 64 characters by construction (formats of a u64, or a UUID).
