@@ -24,7 +24,7 @@ use crate::engine::EngineHandle;
 use crate::fault::{FaultState, MalformedKind};
 use crate::mnp::{normalise, HandsetStatus, NumberTable};
 use crate::msgid::{IdGen, MessageId};
-use crate::receipt::{self, Preview, ReceiptInfo, Stat, StoredAddr};
+use crate::receipt::{self, Addr, Preview, ReceiptInfo, Stat, StoredAddr};
 use crate::stats::Counters;
 use crate::validate::ConcatKind;
 
@@ -728,14 +728,20 @@ impl Carrier {
     // ------------------------------------------------------------- numbers
 
     /// The carrier serving `dest` when the MNP table says it is another one.
-    pub(crate) fn ported_away(&self, dest: &str) -> Option<&str> {
+    pub(crate) fn ported_away(&self, dest: &Addr) -> Option<&str> {
+        // Without a table (the usual case) the number is not even read as text.
         if self.numbers.is_empty() {
             return None;
         }
-        self.numbers.lookup(dest).map(|(c, _)| c).filter(|c| *c != self.name)
+        self.numbers.lookup(dest.as_str()).map(|(c, _)| c).filter(|c| *c != self.name)
     }
 
-    pub(crate) fn handset_status(&self, dest: &str) -> HandsetStatus {
+    pub(crate) fn handset_status(&self, dest: &Addr) -> HandsetStatus {
+        // Without tables (the usual case) the number is not even read as text.
+        if self.handsets.is_empty() && self.numbers.is_empty() {
+            return HandsetStatus::Ok;
+        }
+        let dest = dest.as_str();
         if !self.handsets.is_empty() {
             if let Some(s) = self.handsets.get(&*normalise(dest)) {
                 return *s;
@@ -927,15 +933,15 @@ impl Carrier {
         let preview = replaced.map(receipt::preview);
         let (id, text_id) = (self.ids.resp(meta.id), self.ids.text(meta.id));
         let info = ReceiptInfo {
-            id: id.as_str(),
-            text_id: text_id.as_str(),
+            id: id.as_bytes(),
+            text_id: text_id.as_bytes(),
             source: &meta.source,
             dest: &meta.dest,
             submit_unix: meta.submit_unix,
             done_unix: now_unix,
             stat,
             err,
-            preview: preview.as_ref().unwrap_or(&meta.preview).as_str(),
+            preview: preview.as_ref().unwrap_or(&meta.preview).as_bytes(),
             intermediate,
         };
         let (pdu, tlvs) = receipt::build(&info, &self.cfg.receipts, self.cfg.utc_offset_minutes);
@@ -952,7 +958,7 @@ impl Carrier {
     /// Picks the outcome and its timing for a new message.
     pub(crate) fn decide(
         &self,
-        dest: &str,
+        dest: &Addr,
         schedule: Duration,
         validity: Option<Duration>,
     ) -> Fate {

@@ -635,7 +635,7 @@ impl Conn {
     /// Destination checks of every submit: address format, then number ownership (MNP).
     fn check_dest(&self, dest: &Addr) -> Result<(), S> {
         validate::check_destination(dest.ton, dest.npi, dest.addr.as_bytes())?;
-        if self.carrier.ported_away(dest.as_str()).is_some() {
+        if self.carrier.ported_away(dest).is_some() {
             return Err(self.carrier.cfg.mnp_status);
         }
         Ok(())
@@ -738,7 +738,7 @@ impl Conn {
                 Counters::inc(&c.stats.messages);
                 Counters::add(&c.stats.parts, u64::from(segments));
                 Counters::add(&c.stats.billable_segments, u64::from(billable));
-                let fate = c.decide(dest.as_str(), checked.schedule, checked.validity);
+                let fate = c.decide(&dest, checked.schedule, checked.validity);
                 c.schedule(Arc::new(msg), &fate, now);
                 Ok((answer, Duration::ZERO))
             }
@@ -784,7 +784,7 @@ impl Conn {
             segments,
             billable,
         });
-        let fate = c.decide(dest.as_str(), checked.schedule, checked.validity);
+        let fate = c.decide(&dest, checked.schedule, checked.validity);
         let r = &c.cfg.receipts;
         let early = r.early_fraction > 0.0
             && fate.intermediates.is_empty()

@@ -87,6 +87,11 @@ impl IdText {
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(&self.buf[..self.len]).expect("ids are ASCII")
     }
+
+    /// The id without the UTF-8 check of [`IdText::as_str`], for the wire.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 impl IdText {
