@@ -27,7 +27,7 @@ use crate::carrier::{
     Account, Carrier, ConnCmd, ConnId, Delivery, DeliveryKind, HandsetMsg, MsgMeta, PartIn,
     PartOutcome,
 };
-use crate::msgid::MessageId;
+use crate::msgid::{IdText, MessageId};
 use crate::receipt::{self, Addr, Preview};
 use crate::stats::Counters;
 use crate::time::{smpp_absolute, unix_now};
@@ -37,6 +37,8 @@ use crate::validate::{self, Checked, Fields};
 const WRITE_HIGH_WATER: usize = 1 << 20;
 /// Read buffer reserve per read.
 const READ_CHUNK: usize = 64 * 1024;
+/// Room for the message_ids of this many responses at a time in [`Conn::id_buf`].
+const ID_BUF_IDS: usize = 256;
 /// PDUs decoded from one read before their answers are written: a window of submits is
 /// answered in slices, so the ESME works on the first resps while the rest are made,
 /// instead of the two taking turns.
@@ -73,6 +75,8 @@ pub(crate) struct Conn {
     delayed_seq: u64,
     hang_until: Option<Instant>,
     wbuf: BytesMut,
+    /// Where the message_ids of responses are rendered, each split off as it is made.
+    id_buf: BytesMut,
     /// Sequence numbers for PDUs written around the session (malformed-PDU fault).
     raw_seq: u32,
 }
@@ -108,6 +112,7 @@ where
         delayed_seq: 0,
         hang_until: None,
         wbuf: BytesMut::with_capacity(16 * 1024),
+        id_buf: BytesMut::new(),
         raw_seq: 0x7FFF_0000,
     };
     conn.run(stream).await;
@@ -345,6 +350,18 @@ impl Conn {
         };
     }
 
+    /// `id` as a response's message_id. Ids share a buffer, so that they cost an allocation per
+    /// few hundred responses instead of one each.
+    fn response_id<const N: usize>(&mut self, id: MessageId) -> COctetString<N> {
+        let text = self.carrier.ids.resp(id);
+        let text = text.as_bytes();
+        if self.id_buf.capacity() - self.id_buf.len() < text.len() {
+            self.id_buf = BytesMut::with_capacity(ID_BUF_IDS * IdText::MAX);
+        }
+        self.id_buf.extend_from_slice(text);
+        COctetString::new(self.id_buf.split().freeze()).unwrap_or_default()
+    }
+
     fn delay(&mut self, due: Instant, d: Delayed) {
         self.delayed_seq += 1;
         self.delayed.insert((due, self.delayed_seq), d);
@@ -435,7 +452,7 @@ impl Conn {
                 };
                 match self.accept_message(now, &acct, &f, source, dest) {
                     Ok((id, extra)) => {
-                        let message_id = cstr(c.ids.resp(id).as_str());
+                        let message_id = self.response_id(id);
                         let body = Body::SubmitSmResp(Some(SubmitSmResp { message_id }));
                         self.respond(now, req, S::ESME_ROK, Some(body), extra)
                     }
@@ -475,7 +492,7 @@ impl Conn {
                 let dest = Addr { ton: ds.dest_addr_ton, npi: ds.dest_addr_npi, addr: dst };
                 match self.accept_message(now, &acct, &f, source, dest) {
                     Ok((id, extra)) => {
-                        let message_id = cstr(c.ids.resp(id).as_str());
+                        let message_id = self.response_id(id);
                         let body = Body::DataSmResp(Some(DataSmResp { message_id }));
                         self.respond(now, req, S::ESME_ROK, Some(body), extra)
                     }
@@ -626,7 +643,7 @@ impl Conn {
         Counters::inc(&c.stats.submits);
         let unsuccess_smes = UnsuccessSmes::new(failed).unwrap_or_default();
         let body = Body::SubmitMultiResp(Some(SubmitMultiResp {
-            message_id: cstr(c.ids.resp(id).as_str()),
+            message_id: self.response_id(id),
             unsuccess_smes,
         }));
         self.respond(now, req, S::ESME_ROK, Some(body), Duration::ZERO)

@@ -82,7 +82,7 @@ pub(crate) struct IdText {
 
 impl IdText {
     /// message_id_width is at most 64; a UUID has 36 characters.
-    const MAX: usize = 64;
+    pub(crate) const MAX: usize = 64;
 
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(&self.buf[..self.len]).expect("ids are ASCII")
