@@ -931,7 +931,7 @@ impl Carrier {
         intermediate: bool,
     ) -> Box<Delivery> {
         let preview = replaced.map(receipt::preview);
-        let (id, text_id) = (self.ids.resp(meta.id), self.ids.text(meta.id));
+        let (id, text_id) = self.ids.resp_and_text(meta.id);
         let info = ReceiptInfo {
             id: id.as_bytes(),
             text_id: text_id.as_bytes(),
