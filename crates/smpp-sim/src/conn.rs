@@ -684,6 +684,7 @@ impl Conn {
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn meta(
         &self,
         acct: &Arc<Account>,
@@ -691,6 +692,7 @@ impl Conn {
         source: &Addr,
         dest: &Addr,
         rd: u8,
+        submit_unix: i64,
         preview: Preview,
     ) -> Arc<MsgMeta> {
         Arc::new(MsgMeta {
@@ -699,7 +701,7 @@ impl Conn {
             origin: self.id,
             source: source.into(),
             dest: dest.into(),
-            submit_unix: unix_now(),
+            submit_unix,
             registered_delivery: rd,
             preview,
         })
@@ -734,8 +736,15 @@ impl Conn {
             body: Bytes::copy_from_slice(checked.body),
         };
         let make = || {
-            let meta =
-                self.meta(acct, c.ids.next(), &source, &dest, f.registered_delivery, preview);
+            let meta = self.meta(
+                acct,
+                c.ids.next(),
+                &source,
+                &dest,
+                f.registered_delivery,
+                checked.submit_unix,
+                preview,
+            );
             c.store.insert(meta.clone());
             meta
         };
@@ -780,7 +789,15 @@ impl Conn {
         let c = self.carrier.clone();
         let text = smpp_sms::reassembly::decode_text(f.data_coding, checked.body);
         let preview = receipt::preview(text.as_deref().unwrap_or(""));
-        let meta = self.meta(acct, id, &source, &dest, f.registered_delivery, preview);
+        let meta = self.meta(
+            acct,
+            id,
+            &source,
+            &dest,
+            f.registered_delivery,
+            checked.submit_unix,
+            preview,
+        );
         if store {
             c.store.insert(meta.clone());
         }
