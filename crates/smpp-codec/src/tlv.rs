@@ -269,6 +269,23 @@ impl Tlvs {
         TlvsBuilder::default()
     }
 
+    /// Starts building a TLV area in `buf`'s spare capacity (what `buf` holds is dropped).
+    /// Split from the buffer of a PDU's other fields, the area shares their allocation.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use smpp_codec::{Tag, Tlvs};
+    /// let mut buf = BytesMut::with_capacity(64);
+    /// buf.extend_from_slice(b"text");
+    /// let text = buf.split().freeze();
+    /// let tlvs = Tlvs::builder_in(buf).push_u8(Tag::MESSAGE_STATE, 2).build();
+    /// assert_eq!((&text[..], tlvs.message_state()), (&b"text"[..], Some(2)));
+    /// ```
+    pub fn builder_in(mut buf: BytesMut) -> TlvsBuilder {
+        buf.clear();
+        TlvsBuilder { buf }
+    }
+
     /// Checks a received TLV area (smpp34.md §6, receiver rules) and keeps it as is.
     pub(crate) fn parse(raw: Bytes, strict: bool, command_id: CommandId) -> Result<Self, Problem> {
         let mut rest = &raw[..];
@@ -548,6 +565,14 @@ mod tests {
         assert_eq!(t.receipted_message_id(), Some(&b"ab"[..]));
         let second = t.iter().nth(1).unwrap();
         assert_eq!(second.as_c_str(), Some(&b"cd"[..]));
+    }
+
+    #[test]
+    fn builder_in_drops_what_the_buffer_held() {
+        let mut buf = BytesMut::with_capacity(16);
+        buf.extend_from_slice(b"old");
+        let t = Tlvs::builder_in(buf).push_u8(Tag::MESSAGE_STATE, 2).build();
+        assert_eq!(t.as_bytes(), Tlvs::builder().push_u8(Tag::MESSAGE_STATE, 2).build().as_bytes());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Serialize;
-use smpp_codec::{COctetString, CommandStatus, DeliverSm, Tlvs};
+use smpp_codec::{Body, COctetString, CommandStatus, Tlvs};
 use smpp_session::BuildSeqHasher;
 use smpp_sms::CarrierProfile;
 use tokio::sync::mpsc::UnboundedSender;
@@ -24,18 +24,16 @@ use crate::engine::EngineHandle;
 use crate::fault::{FaultState, MalformedKind};
 use crate::mnp::{normalise, HandsetStatus, NumberTable};
 use crate::msgid::{IdGen, MessageId};
-use crate::receipt::{self, Preview, ReceiptInfo, Stat, StoredAddr};
+use crate::receipt::{self, Addr, Preview, ReceiptInfo, Stat, StoredAddr};
 use crate::stats::Counters;
 use crate::validate::ConcatKind;
 
 pub(crate) type ConnId = u64;
 
 /// What a carrier tells one connection task.
-// Deliver is nearly every command; boxing it would cost an allocation per deliver_sm.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum ConnCmd {
-    Deliver(Delivery),
+    Deliver(Box<Delivery>),
     Drop,
     Unbind,
     Hang(Instant),
@@ -48,14 +46,17 @@ pub(crate) enum DeliveryKind {
     Mo,
 }
 
-/// A deliver_sm on its way to some receiver of an account.
+/// A deliver_sm on its way to some receiver of an account. Always boxed: it passes through
+/// some ten hands (channel, queue, window, retry) on its way, and each move of the ~300
+/// octets cost more than the one allocation.
 #[derive(Debug)]
 pub(crate) struct Delivery {
     pub(crate) kind: DeliveryKind,
     pub(crate) account: Arc<Account>,
     /// The connection to try first (the submitting transceiver).
     pub(crate) prefer: Option<ConnId>,
-    pub(crate) pdu: DeliverSm,
+    /// A `Body::DeliverSm`: sent, and sent again, by reference.
+    pub(crate) body: Body,
     pub(crate) tlvs: Tlvs,
     pub(crate) attempts: u32,
 }
@@ -68,7 +69,7 @@ struct Receiver {
 #[derive(Default)]
 struct Route {
     receivers: Vec<Receiver>,
-    pending: VecDeque<Delivery>,
+    pending: VecDeque<Box<Delivery>>,
     next: usize,
 }
 
@@ -727,14 +728,20 @@ impl Carrier {
     // ------------------------------------------------------------- numbers
 
     /// The carrier serving `dest` when the MNP table says it is another one.
-    pub(crate) fn ported_away(&self, dest: &str) -> Option<&str> {
+    pub(crate) fn ported_away(&self, dest: &Addr) -> Option<&str> {
+        // Without a table (the usual case) the number is not even read as text.
         if self.numbers.is_empty() {
             return None;
         }
-        self.numbers.lookup(dest).map(|(c, _)| c).filter(|c| *c != self.name)
+        self.numbers.lookup(dest.as_str()).map(|(c, _)| c).filter(|c| *c != self.name)
     }
 
-    pub(crate) fn handset_status(&self, dest: &str) -> HandsetStatus {
+    pub(crate) fn handset_status(&self, dest: &Addr) -> HandsetStatus {
+        // Without tables (the usual case) the number is not even read as text.
+        if self.handsets.is_empty() && self.numbers.is_empty() {
+            return HandsetStatus::Ok;
+        }
+        let dest = dest.as_str();
         if !self.handsets.is_empty() {
             if let Some(s) = self.handsets.get(&*normalise(dest)) {
                 return *s;
@@ -781,10 +788,10 @@ impl Carrier {
         account: &Account,
         conn: ConnId,
         tx: UnboundedSender<ConnCmd>,
-    ) -> Vec<Delivery> {
+    ) -> VecDeque<Box<Delivery>> {
         let mut r = account.route.lock().expect("route lock");
         r.receivers.push(Receiver { conn, tx });
-        let queued: Vec<Delivery> = r.pending.drain(..).collect();
+        let queued = std::mem::take(&mut r.pending);
         for _ in 0..queued.len() {
             Counters::dec(&self.stats.receipts_queued);
         }
@@ -798,7 +805,7 @@ impl Carrier {
     /// Hands a deliver_sm to a receiver of its account: the preferred connection if it is one,
     /// else the next in turn; queued when none is bound (smpp34.md §9.1: receipts go to a
     /// receiver session of the ESME). Returns the connection it went to, `None` when queued.
-    pub(crate) fn route(&self, mut d: Delivery) -> Option<ConnId> {
+    pub(crate) fn route(&self, mut d: Box<Delivery>) -> Option<ConnId> {
         let account = d.account.clone();
         let mut r = account.route.lock().expect("route lock");
         if let Some(p) = d.prefer {
@@ -835,8 +842,14 @@ impl Carrier {
         None
     }
 
+    /// A deliver_sm a connection could not send: to any receiver of its account.
+    pub(crate) fn reroute(&self, mut d: Box<Delivery>) {
+        d.prefer = None;
+        self.route(d);
+    }
+
     /// A deliver_sm the ESME did not take: try again after the retry interval, or give up.
-    pub(crate) fn retry(&self, mut d: Delivery) {
+    pub(crate) fn retry(&self, mut d: Box<Delivery>) {
         d.attempts += 1;
         if d.attempts >= self.cfg.receipts.max_attempts {
             Counters::inc(&self.stats.receipts_dropped);
@@ -845,7 +858,7 @@ impl Carrier {
         Counters::inc(&self.stats.receipts_retried);
         d.prefer = None;
         let due = Instant::now() + Duration::from_millis(self.cfg.receipts.retry_interval_ms);
-        self.engine.redeliver(due, Box::new(d));
+        self.engine.redeliver(due, d);
     }
 
     // ------------------------------------------------------------- message fates
@@ -859,14 +872,14 @@ impl Carrier {
         stat: Stat,
         err: u16,
         now_unix: i64,
-        emit: impl FnMut(Delivery),
+        emit: impl FnMut(Box<Delivery>),
     ) {
         let finish = |meta: &Arc<MsgMeta>| self.finish_part(meta, stat, err, now_unix);
         let Some((first, rest)) = msg.parts.split_first() else { return };
         // Every part reaches its state, and the handset its message, before a receipt
         // leaves; a single part (nearly every message) needs no list for that.
         let first = finish(first);
-        let rest: Vec<Delivery> = rest.iter().filter_map(finish).collect();
+        let rest: Vec<Box<Delivery>> = rest.iter().filter_map(finish).collect();
         if stat == Stat::Delivrd {
             self.inbox.push(msg.clone(), now_unix);
         }
@@ -874,28 +887,38 @@ impl Carrier {
     }
 
     /// One part's final state, and its receipt when one is asked for.
-    fn finish_part(&self, meta: &MsgMeta, stat: Stat, err: u16, now_unix: i64) -> Option<Delivery> {
+    fn finish_part(
+        &self,
+        meta: &MsgMeta,
+        stat: Stat,
+        err: u16,
+        now_unix: i64,
+    ) -> Option<Box<Delivery>> {
         let (rd, replaced) = self.store.finish(meta, stat, err, now_unix)?;
         stat.wanted_by(rd)
             .then(|| self.receipt(meta, stat, err, now_unix, replaced.as_deref(), false))
     }
 
-    /// Intermediate receipts (ENROUTE / ACCEPTD) for the parts still pending.
+    /// Hands `emit` the intermediate receipts (ENROUTE / ACCEPTD) for the parts still pending.
     pub(crate) fn intermediate(
         &self,
         msg: &HandsetMsg,
         stat: Stat,
         now_unix: i64,
-    ) -> Vec<Delivery> {
+        emit: impl FnMut(Box<Delivery>),
+    ) {
         let always = self.cfg.receipts.intermediate_always;
-        msg.parts
+        // Every part is looked up before the first receipt leaves.
+        let receipts: Vec<Box<Delivery>> = msg
+            .parts
             .iter()
             .filter_map(|meta| {
                 let (rd, replaced) = self.store.pending(meta)?;
                 (always || rd & 0x10 != 0)
                     .then(|| self.receipt(meta, stat, 0, now_unix, replaced.as_deref(), true))
             })
-            .collect()
+            .collect();
+        receipts.into_iter().for_each(emit);
     }
 
     fn receipt(
@@ -906,36 +929,36 @@ impl Carrier {
         now_unix: i64,
         replaced: Option<&str>,
         intermediate: bool,
-    ) -> Delivery {
+    ) -> Box<Delivery> {
         let preview = replaced.map(receipt::preview);
-        let (id, text_id) = (self.ids.resp(meta.id), self.ids.text(meta.id));
+        let (id, text_id) = self.ids.resp_and_text(meta.id);
         let info = ReceiptInfo {
-            id: id.as_str(),
-            text_id: text_id.as_str(),
+            id: id.as_bytes(),
+            text_id: text_id.as_bytes(),
             source: &meta.source,
             dest: &meta.dest,
             submit_unix: meta.submit_unix,
             done_unix: now_unix,
             stat,
             err,
-            preview: preview.as_ref().unwrap_or(&meta.preview).as_str(),
+            preview: preview.as_ref().unwrap_or(&meta.preview).as_bytes(),
             intermediate,
         };
         let (pdu, tlvs) = receipt::build(&info, &self.cfg.receipts, self.cfg.utc_offset_minutes);
-        Delivery {
+        Box::new(Delivery {
             kind: DeliveryKind::Receipt,
             account: meta.account.clone(),
             prefer: Some(meta.origin),
-            pdu,
+            body: Body::DeliverSm(pdu),
             tlvs,
             attempts: 0,
-        }
+        })
     }
 
     /// Picks the outcome and its timing for a new message.
     pub(crate) fn decide(
         &self,
-        dest: &str,
+        dest: &Addr,
         schedule: Duration,
         validity: Option<Duration>,
     ) -> Fate {

@@ -27,7 +27,7 @@ use crate::carrier::{
     Account, Carrier, ConnCmd, ConnId, Delivery, DeliveryKind, HandsetMsg, MsgMeta, PartIn,
     PartOutcome,
 };
-use crate::msgid::MessageId;
+use crate::msgid::{IdText, MessageId};
 use crate::receipt::{self, Addr, Preview};
 use crate::stats::Counters;
 use crate::time::{smpp_absolute, unix_now};
@@ -37,6 +37,8 @@ use crate::validate::{self, Checked, Fields};
 const WRITE_HIGH_WATER: usize = 1 << 20;
 /// Read buffer reserve per read.
 const READ_CHUNK: usize = 64 * 1024;
+/// Room for the message_ids of this many responses at a time in [`Conn::id_buf`].
+const ID_BUF_IDS: usize = 256;
 /// PDUs decoded from one read before their answers are written: a window of submits is
 /// answered in slices, so the ESME works on the first resps while the rest are made,
 /// instead of the two taking turns.
@@ -65,14 +67,16 @@ pub(crate) struct Conn {
     /// Registered as a receiver of the account (RX or TRX).
     receiver: bool,
     /// deliver_sm sent and awaiting deliver_sm_resp, by session tag.
-    inflight: HashMap<u64, Delivery>,
+    inflight: HashMap<u64, Box<Delivery>>,
     next_tag: u64,
     /// deliver_sm waiting for a window slot.
-    outq: VecDeque<Delivery>,
+    outq: VecDeque<Box<Delivery>>,
     delayed: BTreeMap<(Instant, u64), Delayed>,
     delayed_seq: u64,
     hang_until: Option<Instant>,
     wbuf: BytesMut,
+    /// Where the message_ids of responses are rendered, each split off as it is made.
+    id_buf: BytesMut,
     /// Sequence numbers for PDUs written around the session (malformed-PDU fault).
     raw_seq: u32,
 }
@@ -108,6 +112,7 @@ where
         delayed_seq: 0,
         hang_until: None,
         wbuf: BytesMut::with_capacity(16 * 1024),
+        id_buf: BytesMut::new(),
         raw_seq: 0x7FFF_0000,
     };
     conn.run(stream).await;
@@ -238,7 +243,7 @@ impl Conn {
                 Event::Closed { unacked, .. } => {
                     for u in unacked {
                         if let Some(d) = self.inflight.remove(&u.tag) {
-                            self.carrier.route(Delivery { prefer: None, ..d });
+                            self.carrier.reroute(d);
                         }
                     }
                 }
@@ -249,11 +254,11 @@ impl Conn {
 
     // ------------------------------------------------------------- deliver_sm out
 
-    fn deliver(&mut self, now: Instant, d: Delivery) {
+    fn deliver(&mut self, now: Instant, d: Box<Delivery>) {
         let state = self.session.state();
         if !matches!(state, State::BoundRx | State::BoundTrx) {
             // Unbinding or closing: let another receiver have it.
-            self.carrier.route(Delivery { prefer: None, ..d });
+            self.carrier.reroute(d);
             return;
         }
         // Through the queue, so that order holds when the window was full.
@@ -261,11 +266,10 @@ impl Conn {
         self.flush_outq(now);
     }
 
-    fn send_delivery(&mut self, now: Instant, d: Delivery) {
+    fn send_delivery(&mut self, now: Instant, d: Box<Delivery>) {
         let tag = self.next_tag;
         self.next_tag += 1;
-        let body = Body::DeliverSm(d.pdu.clone());
-        match self.session.send_request(now, body, d.tlvs.clone(), tag) {
+        match self.session.send_request_ref(now, &d.body, &d.tlvs, tag) {
             Ok(_) => {
                 let c = &self.carrier.stats;
                 Counters::inc(if d.kind == DeliveryKind::Receipt {
@@ -276,9 +280,7 @@ impl Conn {
                 self.inflight.insert(tag, d);
             }
             Err(smpp_session::SendError::WindowFull) => self.outq.push_front(d),
-            Err(_) => {
-                self.carrier.route(Delivery { prefer: None, ..d });
-            }
+            Err(_) => self.carrier.reroute(d),
         }
     }
 
@@ -346,6 +348,18 @@ impl Conn {
             },
             _ => self.session.respond_error(now, req, status),
         };
+    }
+
+    /// `id` as a response's message_id. Ids share a buffer, so that they cost an allocation per
+    /// few hundred responses instead of one each.
+    fn response_id<const N: usize>(&mut self, id: MessageId) -> COctetString<N> {
+        let text = self.carrier.ids.resp(id);
+        let text = text.as_bytes();
+        if self.id_buf.capacity() - self.id_buf.len() < text.len() {
+            self.id_buf = BytesMut::with_capacity(ID_BUF_IDS * IdText::MAX);
+        }
+        self.id_buf.extend_from_slice(text);
+        COctetString::new(self.id_buf.split().freeze()).unwrap_or_default()
     }
 
     fn delay(&mut self, due: Instant, d: Delayed) {
@@ -438,7 +452,7 @@ impl Conn {
                 };
                 match self.accept_message(now, &acct, &f, source, dest) {
                     Ok((id, extra)) => {
-                        let message_id = cstr(c.ids.resp(id).as_str());
+                        let message_id = self.response_id(id);
                         let body = Body::SubmitSmResp(Some(SubmitSmResp { message_id }));
                         self.respond(now, req, S::ESME_ROK, Some(body), extra)
                     }
@@ -478,7 +492,7 @@ impl Conn {
                 let dest = Addr { ton: ds.dest_addr_ton, npi: ds.dest_addr_npi, addr: dst };
                 match self.accept_message(now, &acct, &f, source, dest) {
                     Ok((id, extra)) => {
-                        let message_id = cstr(c.ids.resp(id).as_str());
+                        let message_id = self.response_id(id);
                         let body = Body::DataSmResp(Some(DataSmResp { message_id }));
                         self.respond(now, req, S::ESME_ROK, Some(body), extra)
                     }
@@ -629,7 +643,7 @@ impl Conn {
         Counters::inc(&c.stats.submits);
         let unsuccess_smes = UnsuccessSmes::new(failed).unwrap_or_default();
         let body = Body::SubmitMultiResp(Some(SubmitMultiResp {
-            message_id: cstr(c.ids.resp(id).as_str()),
+            message_id: self.response_id(id),
             unsuccess_smes,
         }));
         self.respond(now, req, S::ESME_ROK, Some(body), Duration::ZERO)
@@ -638,7 +652,7 @@ impl Conn {
     /// Destination checks of every submit: address format, then number ownership (MNP).
     fn check_dest(&self, dest: &Addr) -> Result<(), S> {
         validate::check_destination(dest.ton, dest.npi, dest.addr.as_bytes())?;
-        if self.carrier.ported_away(dest.as_str()).is_some() {
+        if self.carrier.ported_away(dest).is_some() {
             return Err(self.carrier.cfg.mnp_status);
         }
         Ok(())
@@ -670,6 +684,7 @@ impl Conn {
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn meta(
         &self,
         acct: &Arc<Account>,
@@ -677,6 +692,7 @@ impl Conn {
         source: &Addr,
         dest: &Addr,
         rd: u8,
+        submit_unix: i64,
         preview: Preview,
     ) -> Arc<MsgMeta> {
         Arc::new(MsgMeta {
@@ -685,7 +701,7 @@ impl Conn {
             origin: self.id,
             source: source.into(),
             dest: dest.into(),
-            submit_unix: unix_now(),
+            submit_unix,
             registered_delivery: rd,
             preview,
         })
@@ -720,8 +736,15 @@ impl Conn {
             body: Bytes::copy_from_slice(checked.body),
         };
         let make = || {
-            let meta =
-                self.meta(acct, c.ids.next(), &source, &dest, f.registered_delivery, preview);
+            let meta = self.meta(
+                acct,
+                c.ids.next(),
+                &source,
+                &dest,
+                f.registered_delivery,
+                checked.submit_unix,
+                preview,
+            );
             c.store.insert(meta.clone());
             meta
         };
@@ -741,7 +764,7 @@ impl Conn {
                 Counters::inc(&c.stats.messages);
                 Counters::add(&c.stats.parts, u64::from(segments));
                 Counters::add(&c.stats.billable_segments, u64::from(billable));
-                let fate = c.decide(dest.as_str(), checked.schedule, checked.validity);
+                let fate = c.decide(&dest, checked.schedule, checked.validity);
                 c.schedule(Arc::new(msg), &fate, now);
                 Ok((answer, Duration::ZERO))
             }
@@ -766,7 +789,15 @@ impl Conn {
         let c = self.carrier.clone();
         let text = smpp_sms::reassembly::decode_text(f.data_coding, checked.body);
         let preview = receipt::preview(text.as_deref().unwrap_or(""));
-        let meta = self.meta(acct, id, &source, &dest, f.registered_delivery, preview);
+        let meta = self.meta(
+            acct,
+            id,
+            &source,
+            &dest,
+            f.registered_delivery,
+            checked.submit_unix,
+            preview,
+        );
         if store {
             c.store.insert(meta.clone());
         }
@@ -787,7 +818,7 @@ impl Conn {
             segments,
             billable,
         });
-        let fate = c.decide(dest.as_str(), checked.schedule, checked.validity);
+        let fate = c.decide(&dest, checked.schedule, checked.validity);
         let r = &c.cfg.receipts;
         let early = r.early_fraction > 0.0
             && fate.intermediates.is_empty()
@@ -894,16 +925,16 @@ impl Conn {
             }
         }
         // Nothing sent here was acknowledged: hand it to another receiver or the queue.
-        let pending: Vec<Delivery> =
+        let pending: Vec<Box<Delivery>> =
             self.inflight.drain().map(|(_, d)| d).chain(self.outq.drain(..)).collect();
         for d in pending {
-            c.route(Delivery { prefer: None, ..d });
+            c.reroute(d);
         }
         // Commands that raced with the close.
         self.rx.close();
         while let Ok(cmd) = self.rx.try_recv() {
             if let ConnCmd::Deliver(d) = cmd {
-                c.route(Delivery { prefer: None, ..d });
+                c.reroute(d);
             }
         }
     }

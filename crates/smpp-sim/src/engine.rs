@@ -111,12 +111,12 @@ pub(crate) async fn run(
                     });
                 }
                 Job::Intermediate { msg, stat } => {
-                    for d in c.intermediate(&msg, stat, now_unix) {
+                    c.intermediate(&msg, stat, now_unix, |d| {
                         c.route(d);
-                    }
+                    });
                 }
                 Job::Redeliver(d) => {
-                    c.route(*d);
+                    c.route(d);
                 }
             }
         }

@@ -115,8 +115,10 @@
 //! with the load generator of `examples/load.rs` on the same cores, 10 transceivers with 100
 //! submits in flight each pass ~140 000 submits/s, each with its receipt; the simulator spends
 //! ~10 µs of CPU per message (submit, response, receipt, its response). 2 000 binds at once
-//! are served. Memory is bounded by [`CarrierConfig::store_capacity`] (about 700 bytes per
-//! stored message) and the receipt queues.
+//! are served. Memory is bounded by [`CarrierConfig::store_capacity`] (about 450 bytes per
+//! stored message: peak RSS of `smsc-sim --receipt-delay-ms 0 --threads 1` under `/usr/bin/time
+//! -v`, driven by `smpp bench --window 100`, was 16.6 MB after 20 000 messages and 97.2 MB
+//! after 200 000, both with a full handset inbox) and the receipt queues.
 
 mod carrier;
 mod config;

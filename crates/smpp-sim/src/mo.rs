@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use smpp_codec::{COctetString, DeliverSm, EsmClass, Npi, ShortMessage, Tlvs, Ton};
+use smpp_codec::{Body, COctetString, DeliverSm, EsmClass, Npi, ShortMessage, Tlvs, Ton};
 use tokio::sync::watch;
 
 use crate::carrier::{Carrier, Delivery, DeliveryKind};
@@ -149,14 +149,14 @@ pub(crate) fn inject(c: &Carrier, req: &MoRequest) -> Result<MoInjected, MoError
             ..Default::default()
         };
         // Every part to the session the first went to, so the ESME can reassemble.
-        let d = Delivery {
+        let d = Box::new(Delivery {
             kind: DeliveryKind::Mo,
             account: account.clone(),
             prefer,
-            pdu,
+            body: Body::DeliverSm(pdu),
             tlvs: tlvs.build(),
             attempts: 0,
-        };
+        });
         match c.route(d) {
             Some(conn) => prefer = Some(conn),
             None => queued = true,

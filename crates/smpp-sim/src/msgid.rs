@@ -75,6 +75,7 @@ impl MessageIdFormat {
 
 /// A rendered message id, kept on the stack: ids are rendered for every response and
 /// receipt, and stored as their number.
+#[derive(Clone)]
 pub(crate) struct IdText {
     buf: [u8; IdText::MAX],
     len: usize,
@@ -82,10 +83,15 @@ pub(crate) struct IdText {
 
 impl IdText {
     /// message_id_width is at most 64; a UUID has 36 characters.
-    const MAX: usize = 64;
+    pub(crate) const MAX: usize = 64;
 
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(&self.buf[..self.len]).expect("ids are ASCII")
+    }
+
+    /// The id without the UTF-8 check of [`IdText::as_str`], for the wire.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -165,6 +171,14 @@ impl IdGen {
         self.text.render_inline(id.0, self.width, self.salt)
     }
 
+    /// The id in both formats, as a receipt shows it; rendered once when they are the same
+    /// (the default).
+    pub(crate) fn resp_and_text(&self, id: MessageId) -> (IdText, IdText) {
+        let resp = self.resp(id);
+        let text = if self.text == self.resp { resp.clone() } else { self.text(id) };
+        (resp, text)
+    }
+
     /// The message an id in the resp format names; `None` when no id renders as `id`.
     pub(crate) fn parse(&self, id: &str) -> Option<MessageId> {
         let n = MessageId(self.resp.parse(id)?);
@@ -204,6 +218,11 @@ mod tests {
         let g = IdGen::new(0x38601fa, MessageIdFormat::Hex, Some(MessageIdFormat::Padded), 10);
         let id = g.next();
         assert_eq!((g.resp(id).as_str(), g.text(id).as_str()), ("38601fa", "0059113978"));
+        let (resp, text) = g.resp_and_text(id);
+        assert_eq!((resp.as_str(), text.as_str()), ("38601fa", "0059113978"));
+        let same = IdGen::new(7, MessageIdFormat::Padded, Some(MessageIdFormat::Padded), 4);
+        let (resp, text) = same.resp_and_text(same.next());
+        assert_eq!((resp.as_str(), text.as_str()), ("0007", "0007"));
         assert_eq!(g.resp(g.next()).as_str(), "38601fb");
     }
 

@@ -130,9 +130,9 @@ impl StoredAddr {
 /// What a receipt says about one message.
 pub(crate) struct ReceiptInfo<'a> {
     /// Id in the resp format (receipted_message_id).
-    pub(crate) id: &'a str,
+    pub(crate) id: &'a [u8],
     /// Id as the text shows it.
-    pub(crate) text_id: &'a str,
+    pub(crate) text_id: &'a [u8],
     /// The submit's source (becomes the receipt's destination).
     pub(crate) source: &'a StoredAddr,
     /// The submit's destination (becomes the receipt's source).
@@ -142,18 +142,18 @@ pub(crate) struct ReceiptInfo<'a> {
     pub(crate) stat: Stat,
     pub(crate) err: u16,
     /// The first characters of the message, for `text:`.
-    pub(crate) preview: &'a str,
+    pub(crate) preview: &'a [u8],
     pub(crate) intermediate: bool,
 }
 
 /// The Appendix B text: `id:… sub:001 dlvrd:001 submit date:YYMMDDhhmm done date:YYMMDDhhmm
 /// stat:DELIVRD err:000 text:…` (smpp34.md §9.2).
 fn push_receipt_text(text: &mut BytesMut, r: &ReceiptInfo<'_>, offset_minutes: i32) {
-    let dlvrd = if r.stat == Stat::Delivrd { "001" } else { "000" };
+    let dlvrd = if r.stat == Stat::Delivrd { b"001" } else { b"000" };
     // Appended piece by piece: `format!` (growing its String several times) was the
     // simulator's largest cost per receipt.
-    for piece in ["id:", r.text_id, " sub:001 dlvrd:", dlvrd, " submit date:"] {
-        text.extend_from_slice(piece.as_bytes());
+    for piece in [&b"id:"[..], r.text_id, b" sub:001 dlvrd:", dlvrd, b" submit date:"] {
+        text.extend_from_slice(piece);
     }
     push_receipt_date(text, r.submit_unix, offset_minutes);
     text.extend_from_slice(b" done date:");
@@ -163,8 +163,12 @@ fn push_receipt_text(text: &mut BytesMut, r: &ReceiptInfo<'_>, offset_minutes: i
     }
     push_padded(text, u32::from(r.err), 3);
     text.extend_from_slice(b" text:");
-    text.extend_from_slice(r.preview.as_bytes());
+    text.extend_from_slice(r.preview);
 }
+
+/// Octets of the receipt TLVs but for the id: the receipted_message_id header and NUL (5),
+/// message_state (5), network_error_code (7).
+const TLV_ROOM: usize = 17;
 
 /// Builds the receipt deliver_sm and its TLVs.
 pub(crate) fn build(
@@ -172,11 +176,12 @@ pub(crate) fn build(
     cfg: &ReceiptConfig,
     offset_minutes: i32,
 ) -> (DeliverSm, Tlvs) {
-    // The two addresses and the text share one buffer, so that the deliver_sm costs two
-    // allocations (the buffer and its reference count), and its copy for a retry none.
+    // The two addresses, the text and the TLVs share one buffer, so that the deliver_sm costs
+    // two allocations (the buffer and its reference count).
     let (from, to) = (r.dest.as_bytes(), r.source.as_bytes());
-    let mut buf =
-        BytesMut::with_capacity(from.len() + to.len() + 120 + r.text_id.len() + r.preview.len());
+    let text_room = 120 + r.text_id.len() + r.preview.len();
+    let tlv_room = TLV_ROOM + r.id.len() + if cfg.text_in_payload { 4 + text_room } else { 0 };
+    let mut buf = BytesMut::with_capacity(from.len() + to.len() + text_room + tlv_room);
     buf.extend_from_slice(from);
     buf.extend_from_slice(to);
     if cfg.text {
@@ -185,18 +190,19 @@ pub(crate) fn build(
     let source_addr = COctetString::new(buf.split_to(from.len()).freeze()).expect("stored valid");
     let destination_addr =
         COctetString::new(buf.split_to(to.len()).freeze()).expect("stored valid");
-    let mut tlvs = Tlvs::builder();
+    let mut text = buf.split();
+    let mut tlvs = Tlvs::builder_in(buf);
     let mut short_message = ShortMessage::empty();
     if cfg.text_in_payload {
-        tlvs = tlvs.message_payload(&buf).expect("receipt text is short");
+        tlvs = tlvs.message_payload(&text).expect("receipt text is short");
     } else {
         // The text is at most ~170 octets; a 64-character id could push it past 254.
-        buf.truncate(ShortMessage::MAX);
-        short_message = ShortMessage::new(buf.freeze()).expect("truncated to the maximum");
+        text.truncate(ShortMessage::MAX);
+        short_message = ShortMessage::new(text.freeze()).expect("truncated to the maximum");
     }
     if cfg.tlv_receipted_message_id {
         // Ids are at most 64 characters by construction (formats of a u64, or a UUID).
-        tlvs = tlvs.receipted_message_id(r.id.as_bytes()).expect("message ids fit 64 characters");
+        tlvs = tlvs.receipted_message_id(r.id).expect("message ids fit 64 characters");
     }
     if cfg.tlv_message_state {
         tlvs = tlvs.push_u8(Tag::MESSAGE_STATE, r.stat.message_state());
@@ -239,8 +245,13 @@ pub(crate) struct Preview {
 }
 
 impl Preview {
-    pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.octets[..usize::from(self.len)]).expect("ASCII")
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.octets[..usize::from(self.len)]
+    }
+
+    #[cfg(test)]
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("ASCII")
     }
 }
 
@@ -259,15 +270,15 @@ mod tests {
     fn receipt_swaps_addresses_and_carries_appendix_b_text_and_tlvs() {
         let (src, dst) = (addr("0312345678"), addr("819012345678"));
         let info = ReceiptInfo {
-            id: "38601fa",
-            text_id: "0059113978",
+            id: b"38601fa",
+            text_id: b"0059113978",
             source: &src,
             dest: &dst,
             submit_unix: 1_738_335_540,
             done_unix: 1_738_335_600,
             stat: Stat::Delivrd,
             err: 0,
-            preview: "hello",
+            preview: b"hello",
             intermediate: false,
         };
         let (pdu, tlvs) = build(&info, &ReceiptConfig::default(), 540);
@@ -287,15 +298,15 @@ mod tests {
     fn text_in_payload_leaves_the_short_message_empty() {
         let (src, dst) = (addr("0312345678"), addr("819012345678"));
         let info = ReceiptInfo {
-            id: "7",
-            text_id: "7",
+            id: b"7",
+            text_id: b"7",
             source: &src,
             dest: &dst,
             submit_unix: 0,
             done_unix: 0,
             stat: Stat::Undeliv,
             err: 12,
-            preview: "",
+            preview: b"",
             intermediate: false,
         };
         let cfg = ReceiptConfig { text_in_payload: true, ..ReceiptConfig::default() };

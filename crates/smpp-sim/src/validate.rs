@@ -63,6 +63,8 @@ pub(crate) struct Checked<'a> {
     pub(crate) schedule: Duration,
     /// How long until validity_period runs out, if one was given.
     pub(crate) validity: Option<Duration>,
+    /// The time it was checked at (Unix seconds), which is its submit time.
+    pub(crate) submit_unix: i64,
 }
 
 fn is_gsm7_coding(dcs: u8) -> bool {
@@ -240,6 +242,7 @@ pub(crate) fn check<'a>(
         encoding: if gsm7 { smpp_sms::Encoding::Gsm7 } else { smpp_sms::Encoding::Ucs2 },
         schedule: schedule.unwrap_or_default(),
         validity,
+        submit_unix: now_unix,
     })
 }
 

@@ -111,41 +111,74 @@ pub fn encode_unpacked(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The ASCII octet of each basic-table septet that is an ASCII character, 0 for the others
+/// (ESC, the non-ASCII letters, and every octet above 0x7F, which is no septet). No septet
+/// decodes to NUL, so 0 is free to mean "not plain".
+const PLAIN_ASCII: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < BASIC.len() {
+        if i != ESC as usize && BASIC[i].is_ascii() {
+            t[i] = BASIC[i] as u8;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Decodes unpacked septets (one per octet) into text.
 ///
 /// ESC followed by a code that is not in the extension table shows the basic-table
 /// character for that code; ESC followed by ESC, or a trailing ESC, shows a space
 /// (smpp34.md §11). Octets above 0x7F are not septets and decode to U+FFFD.
 pub fn decode_unpacked(septets: &[u8]) -> String {
-    let mut out = String::with_capacity(septets.len());
-    let mut i = 0;
-    while i < septets.len() {
-        let s = septets[i];
-        i += 1;
-        if s == ESC {
-            match septets.get(i) {
-                None => out.push(' '),
-                Some(&ESC) => {
-                    out.push(' ');
-                    i += 1;
-                }
-                Some(&code) => {
-                    i += 1;
-                    match EXTENSION.iter().find(|(_, c)| *c == code) {
-                        Some(&(ch, _)) => out.push(ch),
-                        None => out.push(basic_char(code)),
-                    }
-                }
-            }
-        } else {
-            out.push(basic_char(s));
+    // Built as UTF-8 octets. Nearly every text is ASCII-mapped septets all through: those
+    // are mapped in one pass through a table, and only a text with some other septet takes
+    // the slower path from its first one.
+    let mut out: Vec<u8> = septets.iter().map(|&s| PLAIN_ASCII[usize::from(s)]).collect();
+    if out.contains(&0) {
+        let first_special = out.iter().position(|&a| a == 0).unwrap_or(out.len());
+        out.truncate(first_special);
+        push_decoded(&mut out, &septets[first_special..]);
+    }
+    String::from_utf8(out).expect("whole characters only")
+}
+
+/// Appends the UTF-8 of `septets` to `out`, copying runs of plain septets through the table.
+fn push_decoded(out: &mut Vec<u8>, septets: &[u8]) {
+    let mut rest = septets;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|&s| PLAIN_ASCII[usize::from(s)] == 0).unwrap_or(rest.len());
+        out.extend(rest[..run].iter().map(|&s| PLAIN_ASCII[usize::from(s)]));
+        rest = &rest[run..];
+        if let Some((c, after)) = decode_special(rest) {
+            let mut utf8 = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            rest = after;
         }
     }
-    out
+}
+
+/// Decodes the septet at the start of `septets` that is not plain ASCII (ESC and what it
+/// starts, a non-ASCII letter, a non-septet); `None` when `septets` is empty.
+fn decode_special(septets: &[u8]) -> Option<(char, &[u8])> {
+    let (&s, after) = septets.split_first()?;
+    if s != ESC {
+        return Some((basic_char(s), after));
+    }
+    Some(match after.split_first() {
+        None => (' ', after),
+        Some((&ESC, rest)) => (' ', rest),
+        Some((&code, rest)) => (extension_char(code).unwrap_or_else(|| basic_char(code)), rest),
+    })
 }
 
 fn basic_char(s: u8) -> char {
     BASIC.get(usize::from(s)).copied().unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+fn extension_char(code: u8) -> Option<char> {
+    EXTENSION.iter().find(|(_, c)| *c == code).map(|&(ch, _)| ch)
 }
 
 /// Number of fill bits needed after a UDH of `udh_len` octets (UDHL included) so
@@ -315,7 +348,55 @@ mod tests {
         }
     }
 
+    /// The char-by-char decoder that [`decode_unpacked`] replaced, kept as its reference.
+    fn decode_unpacked_reference(septets: &[u8]) -> String {
+        let mut out = String::with_capacity(septets.len());
+        let mut i = 0;
+        while i < septets.len() {
+            let s = septets[i];
+            i += 1;
+            if s == ESC {
+                match septets.get(i) {
+                    None => out.push(' '),
+                    Some(&ESC) => {
+                        out.push(' ');
+                        i += 1;
+                    }
+                    Some(&code) => {
+                        i += 1;
+                        match EXTENSION.iter().find(|(_, c)| *c == code) {
+                            Some(&(ch, _)) => out.push(ch),
+                            None => out.push(basic_char(code)),
+                        }
+                    }
+                }
+            } else {
+                out.push(basic_char(s));
+            }
+        }
+        out
+    }
+
+    /// Octets biased towards the interesting ones: ESC, extension codes, non-ASCII letters.
+    fn septet_octet() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            4 => 0u8..0x80,
+            2 => Just(ESC),
+            2 => prop::sample::select(EXTENSION.iter().map(|&(_, code)| code).collect::<Vec<_>>()),
+            1 => any::<u8>(),
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn decode_matches_the_reference(septets in prop_oneof![
+            proptest::collection::vec(septet_octet(), 0..300),
+            // Mostly all plain: the one-pass path.
+            proptest::collection::vec(0x20u8..0x7B, 0..300),
+        ]) {
+            prop_assert_eq!(decode_unpacked(&septets), decode_unpacked_reference(&septets));
+        }
+
         #[test]
         fn pack_unpack_round_trips(septets in proptest::collection::vec(0u8..0x80, 0..200), fill in 0u8..7) {
             let packed = pack_with_fill(&septets, fill);
