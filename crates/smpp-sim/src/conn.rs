@@ -41,8 +41,9 @@ const READ_CHUNK: usize = 64 * 1024;
 const ID_BUF_IDS: usize = 256;
 /// PDUs decoded from one read before their answers are written: a window of submits is
 /// answered in slices, so the ESME works on the first resps while the rest are made,
-/// instead of the two taking turns.
-const INPUT_SLICE: usize = 16;
+/// instead of the two taking turns. 32 since both got cheaper per message: fewer system
+/// calls per cycle than 16 for the same overlap (A/B in docs/benchmarks.md).
+const INPUT_SLICE: usize = 32;
 
 /// A response held back (delay fault, or an early receipt that must arrive first).
 // Respond is nearly every entry; boxing its body would cost an allocation per response.
