@@ -5,7 +5,7 @@
 //! Locks are per account (routing, token bucket), per store shard and per assembler shard, so
 //! connections of different accounts, and most submits of one, do not meet on a lock.
 
-use std::collections::hash_map::DefaultHasher;
+use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -573,6 +573,10 @@ impl Received {
         self.msg.parts[0].dest.as_str()
     }
 
+    fn handset(&self) -> u64 {
+        handset_key(&normalise(self.to()))
+    }
+
     fn message(&self, carrier: &str, ids: &IdGen) -> HandsetMessage {
         let first = &self.msg.parts[0];
         HandsetMessage {
@@ -595,30 +599,133 @@ impl Received {
     }
 }
 
-/// What handsets received, bounded (oldest forgotten first). One queue for all handsets:
-/// delivery (every message) costs no allocation nor hashing; a look-up (control API) scans it.
+/// A handset's number as a map key without allocating: its normalised digits as a number
+/// (with their count, so `0081…` and `81…` differ), or a hash for anything else. Keys may
+/// collide; a look-up compares the numbers themselves.
+fn handset_key(normalised: &str) -> u64 {
+    let b = normalised.as_bytes();
+    if b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        let value = b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        return value << 5 | b.len() as u64;
+    }
+    let mut h = DefaultHasher::new();
+    normalised.hash(&mut h);
+    h.finish() | 1 << 63
+}
+
+/// What handsets received, bounded (oldest forgotten first), in one queue for all handsets.
+/// Delivery (every message) costs no allocation nor hashing; the index by handset that a
+/// look-up (control API, `Simulator::messages`) reads is built at the first look-up and kept
+/// up to date from then on, so a simulator that is never asked (a load test) never pays for
+/// it, and one that is asked for every message (the daemon's crash bench) does not scan the
+/// whole queue each time.
 pub(crate) struct Inbox {
-    received: Mutex<VecDeque<Received>>,
+    state: Mutex<InboxState>,
     cap: usize,
+}
+
+#[derive(Default)]
+struct InboxState {
+    received: VecDeque<Received>,
+    /// Position of `received[0]`: positions only grow, so an index entry stays valid.
+    first: u64,
+    by_handset: Option<HandsetIndex>,
+}
+
+/// [`handset_key`] → positions in the inbox of what that handset received, oldest first.
+type HandsetIndex = HashMap<u64, Positions>;
+
+/// Nearly every handset has one message in the inbox, kept inline.
+enum Positions {
+    One(u64),
+    Many(VecDeque<u64>),
+}
+
+impl InboxState {
+    fn push(&mut self, received: Received) {
+        let at = self.first + self.received.len() as u64;
+        if let Some(index) = &mut self.by_handset {
+            index_add(index, received.handset(), at);
+        }
+        self.received.push_back(received);
+    }
+
+    /// Forgets the oldest message; it is the oldest of its handset too.
+    fn pop_oldest(&mut self) {
+        let Some(oldest) = self.received.pop_front() else { return };
+        if let Some(index) = &mut self.by_handset {
+            index_remove_oldest(index, oldest.handset());
+        }
+        self.first += 1;
+    }
+
+    fn of_handset(&mut self, key: u64) -> impl Iterator<Item = &Received> {
+        let (received, first) = (&self.received, self.first);
+        let index = self.by_handset.get_or_insert_with(|| {
+            let mut index = HandsetIndex::new();
+            for (at, r) in (first..).zip(received) {
+                index_add(&mut index, r.handset(), at);
+            }
+            index
+        });
+        let (head, tail): (&[u64], &[u64]) = match index.get(&key) {
+            None => (&[], &[]),
+            Some(Positions::One(at)) => (std::slice::from_ref(at), &[]),
+            Some(Positions::Many(list)) => list.as_slices(),
+        };
+        head.iter().chain(tail).filter_map(move |at| received.get((at - first) as usize))
+    }
+}
+
+fn index_add(index: &mut HandsetIndex, handset: u64, at: u64) {
+    match index.entry(handset) {
+        Entry::Vacant(e) => _ = e.insert(Positions::One(at)),
+        Entry::Occupied(mut e) => match e.get_mut() {
+            Positions::Many(list) => list.push_back(at),
+            Positions::One(one) => {
+                let one = *one;
+                e.insert(Positions::Many(VecDeque::from([one, at])));
+            }
+        },
+    }
+}
+
+/// Drops the oldest position of `handset`: the message just forgotten.
+fn index_remove_oldest(index: &mut HandsetIndex, handset: u64) {
+    let Entry::Occupied(mut e) = index.entry(handset) else { return };
+    let now_empty = match e.get_mut() {
+        Positions::One(_) => true,
+        Positions::Many(list) => {
+            list.pop_front();
+            list.is_empty()
+        }
+    };
+    if now_empty {
+        e.remove();
+    }
 }
 
 impl Inbox {
     fn new(cap: usize) -> Self {
-        Self { received: Mutex::new(VecDeque::new()), cap: cap.max(1) }
+        Self { state: Mutex::new(InboxState::default()), cap: cap.max(1) }
     }
 
     pub(crate) fn push(&self, msg: Arc<HandsetMsg>, delivered_unix: i64) {
-        let mut q = self.received.lock().expect("inbox lock");
-        if q.len() >= self.cap {
-            q.pop_front();
+        let mut state = self.state.lock().expect("inbox lock");
+        if state.received.len() >= self.cap {
+            state.pop_oldest();
         }
-        q.push_back(Received { msg, delivered_unix });
+        state.push(Received { msg, delivered_unix });
     }
 
     pub(crate) fn get(&self, carrier: &str, ids: &IdGen, to: &str) -> Vec<HandsetMessage> {
         let to = normalise(to);
-        let q = self.received.lock().expect("inbox lock");
-        q.iter().filter(|r| normalise(r.to()) == to).map(|r| r.message(carrier, ids)).collect()
+        let mut state = self.state.lock().expect("inbox lock");
+        state
+            .of_handset(handset_key(&to))
+            .filter(|r| normalise(r.to()) == to)
+            .map(|r| r.message(carrier, ids))
+            .collect()
     }
 }
 
