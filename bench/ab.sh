@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A/B of ESME and simulator builds in CPU time: each pair runs `smpp bench` against its own
+# fresh `smsc-sim`, the pairs alternating, so that this VM's slow and fast phases (±25%)
+# fall on both. Prints full cycles/s and the CPU per cycle of each side.
+#
+#   bench/ab.sh [--rounds N] [--count N] [--window W] SMPP:SIM [SMPP:SIM ...]
+#   bench/ab.sh old/smpp:old/smsc-sim target/release/smpp:target/release/smsc-sim
+#
+# The ESME's CPU is its own `cpu_s` (the whole process); the simulator's comes from
+# /proc/<pid>/stat before and after (10 ms ticks). Everything is on 127.0.0.1 and every wait
+# is bounded. docs/benchmarks.md quotes its output.
+set -euo pipefail
+ROUNDS=3
+COUNT=200000
+WINDOW=100
+PAIRS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift ;;
+    --count) COUNT=$2; shift ;;
+    --window) WINDOW=$2; shift ;;
+    *:*) PAIRS+=("$1") ;;
+    *) echo "usage: bench/ab.sh [--rounds N] [--count N] [--window W] SMPP:SIM ..." >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#PAIRS[@]} -gt 0 ] || { echo "give at least one SMPP:SIM pair" >&2; exit 2; }
+SIMPID=
+trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+sim_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+for _ in $(seq "$ROUNDS"); do
+  for pair in "${PAIRS[@]}"; do
+    esme=${pair%%:*}; sim=${pair#*:}
+    port=$(free_port)
+    "$sim" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 \
+      2>/dev/null & SIMPID=$!
+    wait_port "$port"
+    t0=$(sim_ticks "$SIMPID")
+    out=$(timeout 600 "$esme" bench --port "$port" --system-id ISSUER01 --password secret \
+      --count "$COUNT" --window "$WINDOW" --json 2>/dev/null | tail -n1)
+    t1=$(sim_ticks "$SIMPID")
+    kill "$SIMPID"; wait "$SIMPID" 2>/dev/null || true; SIMPID=
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); n = d["dlr"]["correlated"] or 1
+print("%-60s cycles/s %8.0f  ESME %.2f us  sim %.2f us  ok=%s" % (sys.argv[2],
+      d["dlr"]["full_cycle_per_s"], d["cpu_s"] * 1e6 / n,
+      (int(sys.argv[4]) - int(sys.argv[3])) * 1e4 / n, d["ok"]))' "$out" "$pair" "$t0" "$t1"
+  done
+done
