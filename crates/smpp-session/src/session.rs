@@ -516,8 +516,8 @@ impl<T> Session<T> {
         if got != expected {
             return Err(SendError::ResponseMismatch { request: to.command_id, expected, got });
         }
-        let pdu = Pdu::new(to.sequence_number, body).with_status(status).with_tlvs(tlvs);
-        self.write_pdu(now, &pdu);
+        Pdu::encode_parts(status, to.sequence_number, &body, &tlvs, &mut self.out);
+        self.note_sent(now, got);
         Ok(())
     }
 
