@@ -437,29 +437,38 @@ async fn concatenated_message_is_reassembled_and_billed_with_each_carriers_rule(
     }
 }
 
+/// The inbox tests' second handset.
+const OTHER: &str = "819011112222";
+
+/// Messages `m0`..`m4` to TO, OTHER, TO, OTHER, TO.
+async fn submit_to_two_handsets(e: &mut Esme, registered_delivery: u8) {
+    for (i, to) in [TO, OTHER, TO, OTHER, TO].into_iter().enumerate() {
+        let sm = submit(to, &format!("m{i}"), registered_delivery);
+        assert!(e.submit(sm, Tlvs::new()).await.command_status.is_ok());
+    }
+}
+
+/// The texts the handset `to` received on docomo, oldest first.
+fn texts(sim: &RunningSim, to: &str) -> Vec<String> {
+    sim.messages(Some("docomo"), to).into_iter().filter_map(|m| m.text).collect()
+}
+
 #[tokio::test]
 async fn the_inbox_finds_a_handsets_messages_in_any_number_format_and_forgets_the_oldest() {
     let sim = start("docomo", |c| c.inbox_capacity = 4).await;
     let mut e = trx(&sim, "docomo").await;
-    let other = "819011112222";
-    for (i, to) in [TO, other, TO, other, TO].into_iter().enumerate() {
-        let sm = submit(to, &format!("m{i}"), 0);
-        assert!(e.submit(sm, Tlvs::new()).await.command_status.is_ok());
-    }
-    let texts = |to: &str| -> Vec<String> {
-        sim.messages(Some("docomo"), to).into_iter().filter_map(|m| m.text).collect()
-    };
+    submit_to_two_handsets(&mut e, 0).await;
     let deadline = Instant::now() + WAIT;
-    let delivered = |to: &str, last: &str| texts(to).iter().any(|t| t == last);
-    while !(delivered(TO, "m4") && delivered(other, "m3")) {
+    let delivered = |to: &str, last: &str| texts(&sim, to).iter().any(|t| t == last);
+    while !(delivered(TO, "m4") && delivered(OTHER, "m3")) {
         assert!(Instant::now() < deadline, "not delivered");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Capacity 4: the first message is forgotten; each handset sees its own, oldest first,
     // whichever way its number is written.
-    assert_eq!(texts("+81 90-1234-5678"), ["m2", "m4"]);
-    assert_eq!(texts("090-1111-2222"), ["m1", "m3"]);
-    assert!(texts("819099999999").is_empty());
+    assert_eq!(texts(&sim, "+81 90-1234-5678"), ["m2", "m4"]);
+    assert_eq!(texts(&sim, "090-1111-2222"), ["m1", "m3"]);
+    assert!(texts(&sim, "819099999999").is_empty());
     sim.shutdown().await;
 }
 
@@ -467,18 +476,11 @@ async fn the_inbox_finds_a_handsets_messages_in_any_number_format_and_forgets_th
 async fn the_inbox_looked_up_only_after_it_forgot_some_still_finds_each_handsets_own() {
     let sim = start("docomo", |c| c.inbox_capacity = 3).await;
     let mut e = trx(&sim, "docomo").await;
-    let other = "819011112222";
-    for (i, to) in [TO, other, TO, other, TO].into_iter().enumerate() {
-        let sm = submit(to, &format!("m{i}"), 1);
-        assert!(e.submit(sm, Tlvs::new()).await.command_status.is_ok());
-    }
+    submit_to_two_handsets(&mut e, 1).await;
     // Each handset has its message before its receipt leaves: no look-up until all are in.
     assert!(e.wait_delivered(5, WAIT).await, "receipts");
-    let texts = |to: &str| -> Vec<String> {
-        sim.messages(Some("docomo"), to).into_iter().filter_map(|m| m.text).collect()
-    };
-    assert_eq!(texts(TO), ["m2", "m4"]);
-    assert_eq!(texts(other), ["m3"]);
+    assert_eq!(texts(&sim, TO), ["m2", "m4"]);
+    assert_eq!(texts(&sim, OTHER), ["m3"]);
     sim.shutdown().await;
 }
 
