@@ -28,8 +28,8 @@ done
 SIMPID=
 trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# shellcheck source=bench/ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 sim_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 for _ in $(seq "$ROUNDS"); do

@@ -34,8 +34,8 @@ TMP=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# shellcheck source=bench/ports.sh
+. bench/ports.sh  # the working directory is the repository root (cd above)
 sim_args() { echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1"; }
 bench() { # bench PORT [wrapper...]
   local port=$1; shift

@@ -41,11 +41,8 @@ row() { # row SCENARIO STATUS TEXT
 }
 # jq-free JSON access: python3 is required anyway (smpplib).
 py() { python3 -c "$1"; }
-free_port() { py 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # wait_port PORT: up to 10 s
-  for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
+# shellcheck source=bench/ports.sh
+. "$ROOT/bench/ports.sh"
 start_sim() { # start_sim PORT [extra smsc-sim flags]: our simulator, ISSUER01/secret, receipts at once
   # One runtime thread: the ESME under test gets the other core (`smpp bench` defaults to one).
   local port=$1; shift
