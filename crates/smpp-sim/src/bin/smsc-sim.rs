@@ -14,6 +14,10 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use smpp_sim::{CarrierConfig, MessageIdFormat, SimConfig, Simulator};
 
+/// Faster than glibc's malloc for this load's bursts of same-sized blocks (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An SMSC simulator that behaves like the Japanese carriers (docomo, au, softbank, rakuten).
 #[derive(Parser, Debug)]
 #[command(name = "smsc-sim", version)]
