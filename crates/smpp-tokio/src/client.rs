@@ -150,14 +150,16 @@ impl Incoming {
         Self { pdu, receipt, correlation, responder }
     }
 
-    /// Answers ESME_ROK: we have the message.
-    pub fn ack(mut self) {
+    /// Answers ESME_ROK: we have the message. Takes the box it came in
+    /// ([`IncomingEvent::Message`]): the ~700-octet message is dropped where it is, not first
+    /// moved out onto the stack.
+    pub fn ack(mut self: Box<Self>) {
         self.responder.send(CommandStatus::ESME_ROK);
     }
 
     /// Answers with an error status (ESME_RX_P_APPN to refuse for good, ESME_RX_T_APPN to have
     /// the SMSC retry).
-    pub fn reject(mut self, status: CommandStatus) {
+    pub fn reject(mut self: Box<Self>, status: CommandStatus) {
         self.responder.send(status);
     }
 }

@@ -61,7 +61,7 @@ impl Receiver {
             let IncomingEvent::Message(m) = ev else { continue };
             if let Some(r) = m.receipt.as_ref().and_then(|r| self.receipt(r, now)) {
                 receipts.push(r);
-                receipt_acks.push(*m);
+                receipt_acks.push(m);
             } else if m.receipt.is_some() {
                 // A receipt without an id can never be matched: take it so the SMSC stops.
                 m.ack();
@@ -69,7 +69,7 @@ impl Receiver {
                 match self.mo(&m) {
                     Some(mo) => {
                         mos.push(mo);
-                        mo_acks.push(*m);
+                        mo_acks.push(m);
                     }
                     None => m.ack(),
                 }
@@ -99,7 +99,7 @@ impl Receiver {
         })
     }
 
-    async fn store_receipts(&self, receipts: Vec<ReceiptIn>, acks: Vec<Incoming>) {
+    async fn store_receipts(&self, receipts: Vec<ReceiptIn>, acks: Vec<Box<Incoming>>) {
         let states: Vec<String> = receipts.iter().map(|r| r.state.clone()).collect();
         match self.app.receipts.write(receipts).await {
             Ok(outcomes) => {
@@ -220,7 +220,7 @@ impl Receiver {
         })
     }
 
-    async fn store_mos(&self, mos: Vec<MoIn>, acks: Vec<Incoming>) {
+    async fn store_mos(&self, mos: Vec<MoIn>, acks: Vec<Box<Incoming>>) {
         if mos.is_empty() {
             return;
         }
