@@ -44,6 +44,9 @@ const ID_BUF_IDS: usize = 256;
 /// instead of the two taking turns. 32 since both got cheaper per message: fewer system
 /// calls per cycle than 16 for the same overlap (A/B in docs/benchmarks.md).
 const INPUT_SLICE: usize = 32;
+/// Commands (mostly deliveries) handled per wake-up before the connection reads or writes
+/// again: all that is queued, within this bound, so a busy carrier cannot starve the socket.
+const CMD_BATCH: usize = 256;
 
 /// A response held back (delay fault, or an early receipt that must arrive first).
 // Respond is nearly every entry; boxing its body would cost an allocation per response.
@@ -168,7 +171,7 @@ impl Conn {
                 cmd = self.rx.recv() => {
                     // The carrier holds a sender for as long as we are registered.
                     let Some(cmd) = cmd else { break };
-                    if self.on_cmd(cmd, hanging) {
+                    if self.on_cmds(cmd) {
                         break;
                     }
                 }
@@ -202,9 +205,26 @@ impl Conn {
         let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
     }
 
-    /// Returns true to drop the connection now.
-    fn on_cmd(&mut self, cmd: ConnCmd, hanging: bool) -> bool {
+    /// Handles `first` and up to [`CMD_BATCH`] commands already queued behind it (receipts
+    /// come one command each), with one clock read. Returns true to drop the connection now.
+    fn on_cmds(&mut self, first: ConnCmd) -> bool {
         let now = Instant::now();
+        let mut next = Some(first);
+        let mut left = CMD_BATCH;
+        while let Some(cmd) = next {
+            // A Hang in the batch holds the deliveries behind it.
+            let hanging = self.hang_until.is_some_and(|t| t > now);
+            if self.on_cmd(now, cmd, hanging) {
+                return true;
+            }
+            left -= 1;
+            next = if left > 0 { self.rx.try_recv().ok() } else { None };
+        }
+        false
+    }
+
+    /// Returns true to drop the connection now.
+    fn on_cmd(&mut self, now: Instant, cmd: ConnCmd, hanging: bool) -> bool {
         match cmd {
             ConnCmd::Deliver(d) => {
                 if hanging {
@@ -229,17 +249,18 @@ impl Conn {
     }
 
     fn drain_events(&mut self) {
+        // One clock read for the slice of events: they were decoded within microseconds.
+        let now = Instant::now();
         while let Some(ev) = self.session.poll_event() {
-            let now = Instant::now();
             match ev {
                 Event::Request { request, pdu } => self.on_request(now, request, pdu),
                 Event::Bound { state, .. } => self.on_bound(now, state),
                 Event::Response { tag, pdu } => {
-                    self.on_delivery_answer(tag, Some(pdu.command_status))
+                    self.on_delivery_answer(now, tag, Some(pdu.command_status))
                 }
                 Event::GenericNack { tag, .. }
                 | Event::MalformedResponse { tag, .. }
-                | Event::ResponseTimeout { tag, .. } => self.on_delivery_answer(tag, None),
+                | Event::ResponseTimeout { tag, .. } => self.on_delivery_answer(now, tag, None),
                 Event::WindowAvailable => self.flush_outq(now),
                 Event::PeerError { .. } => Counters::inc(&self.carrier.stats.peer_errors),
                 Event::Closed { unacked, .. } => {
@@ -296,7 +317,7 @@ impl Conn {
     }
 
     /// deliver_sm_resp (`Some(status)`), or generic_nack / garbage / timeout (`None`).
-    fn on_delivery_answer(&mut self, tag: u64, status: Option<S>) {
+    fn on_delivery_answer(&mut self, now: Instant, tag: u64, status: Option<S>) {
         let Some(d) = self.inflight.remove(&tag) else { return };
         let c = &self.carrier.stats;
         match status {
@@ -311,7 +332,6 @@ impl Conn {
             Some(S::ESME_RX_P_APPN) | Some(S::ESME_RX_R_APPN) => Counters::inc(&c.receipts_dropped),
             _ => self.carrier.retry(d),
         }
-        let now = Instant::now();
         self.flush_outq(now);
     }
 
