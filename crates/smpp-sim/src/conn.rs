@@ -483,8 +483,8 @@ impl Conn {
             }
             Body::DataSm(ds) => {
                 let (Ok(src), Ok(dst)) = (
-                    COctetString::<21>::new(ds.source_addr.bytes().clone()),
-                    COctetString::<21>::new(ds.destination_addr.bytes().clone()),
+                    COctetString::<21>::copy_from_slice(ds.source_addr.as_bytes()),
+                    COctetString::<21>::copy_from_slice(ds.destination_addr.as_bytes()),
                 ) else {
                     let status = if ds.source_addr.len() > 20 {
                         S::ESME_RINVSRCADR

@@ -52,7 +52,7 @@ fn decodes_the_spec_example_bind_transmitter() {
 }
 
 #[test]
-fn decodes_submit_sm_with_udh_and_zero_copy_fields() {
+fn decodes_submit_sm_with_udh_inline_addresses_and_a_zero_copy_message() {
     let wire = hex(SUBMIT);
     let pdu = roundtrip(&wire);
     let Body::SubmitSm(s) = &pdu.body else { panic!() };
@@ -63,9 +63,33 @@ fn decodes_submit_sm_with_udh_and_zero_copy_fields() {
     assert_eq!(s.registered_delivery, 1);
     assert_eq!(s.data_coding, 8);
     assert_eq!(s.short_message.as_bytes(), &[0x05, 0x00, 0x03, 0x2A, 0x02, 0x01, 0x30, 0x42]);
-    // Zero copy: the field points into the frame.
+    // The message points into the frame; the short address was copied inline.
     let frame_range = wire.as_ptr() as usize..wire.as_ptr() as usize + wire.len();
-    assert!(frame_range.contains(&(s.destination_addr.as_bytes().as_ptr() as usize)));
+    assert!(frame_range.contains(&(s.short_message.as_bytes().as_ptr() as usize)));
+    assert!(!frame_range.contains(&(s.destination_addr.as_bytes().as_ptr() as usize)));
+}
+
+#[test]
+fn a_c_octet_string_longer_than_23_characters_points_into_the_frame() {
+    let id = b"0123456789abcdef0123456789abcdef"; // 32 characters: not inline
+    let mut wire = Vec::from(&b"\0\0\0\0\x80\0\0\x04\0\0\0\0\0\0\0\x05"[..]);
+    wire.extend_from_slice(id);
+    wire.push(0);
+    let len = wire.len() as u32;
+    wire[..4].copy_from_slice(&len.to_be_bytes());
+    let wire = bytes::Bytes::from(wire);
+    let pdu = Pdu::decode(wire.clone()).unwrap();
+    let Body::SubmitSmResp(Some(r)) = &pdu.body else { panic!("{pdu:?}") };
+    assert_eq!(r.message_id.as_bytes(), id);
+    let frame_range = wire.as_ptr() as usize..wire.as_ptr() as usize + wire.len();
+    assert!(frame_range.contains(&(r.message_id.as_bytes().as_ptr() as usize)));
+    // Equal to the same characters held inline, and hashed alike.
+    let copied = COctetString::<65>::copy_from_slice(id).unwrap();
+    assert_eq!(r.message_id, copied);
+    use std::hash::{BuildHasher, RandomState};
+    let s = RandomState::new();
+    assert_eq!(s.hash_one(&r.message_id), s.hash_one(&copied));
+    assert_eq!(s.hash_one(&copied), s.hash_one(id.as_slice()));
 }
 
 #[test]
