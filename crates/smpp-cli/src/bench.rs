@@ -256,7 +256,7 @@ fn pacing(mut at_us: Vec<u64>, target: f64) -> serde_json::Value {
 /// messages to one handset with one reference would be mixed up by the SMSC (smpp34.md §10.2).
 fn for_message(template: &SubmitSm, i: u64) -> SubmitSm {
     let mut sm = template.clone();
-    sm.destination_addr = COctetString::new(handset(i).to_vec()).unwrap_or_default();
+    sm.destination_addr = COctetString::copy_from_slice(&handset(i)).unwrap_or_default();
     if sm.esm_class.udhi() {
         let mut data = sm.short_message.as_bytes().to_vec();
         match data.get(..3) {

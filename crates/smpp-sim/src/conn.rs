@@ -974,5 +974,5 @@ fn empty_body(request: CommandId) -> Option<Body> {
 }
 
 fn cstr<const N: usize>(s: &str) -> COctetString<N> {
-    COctetString::new(Bytes::copy_from_slice(s.as_bytes())).unwrap_or_default()
+    COctetString::copy_from_slice(s.as_bytes()).unwrap_or_default()
 }

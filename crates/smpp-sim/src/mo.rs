@@ -94,8 +94,7 @@ pub enum MoError {
 
 fn addr(s: &str, field: &'static str) -> Result<(Ton, Npi, COctetString<21>), MoError> {
     let s = s.trim().trim_start_matches('+');
-    let a = COctetString::new(Bytes::copy_from_slice(s.as_bytes()))
-        .map_err(|_| MoError::Address(field))?;
+    let a = COctetString::copy_from_slice(s.as_bytes()).map_err(|_| MoError::Address(field))?;
     if a.is_empty() {
         return Err(MoError::Address(field));
     }

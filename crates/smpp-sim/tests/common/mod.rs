@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use smpp_codec::{
     Bind, Body, COctetString, CommandStatus, Npi, Pdu, ShortMessage, SubmitSm, Tlvs, Ton,
 };
@@ -115,8 +115,8 @@ impl Esme {
         pass: &str,
     ) -> Result<State, CommandStatus> {
         let bind = Bind {
-            system_id: COctetString::new(Bytes::copy_from_slice(sys.as_bytes())).unwrap(),
-            password: COctetString::new(Bytes::copy_from_slice(pass.as_bytes())).unwrap(),
+            system_id: COctetString::copy_from_slice(sys.as_bytes()).unwrap(),
+            password: COctetString::copy_from_slice(pass.as_bytes()).unwrap(),
             interface_version: Bind::V34,
             ..Default::default()
         };
@@ -298,7 +298,7 @@ pub(crate) fn submit(to: &str, text: &str, registered_delivery: u8) -> SubmitSm 
         source_addr: COctetString::from_static("CARD"),
         dest_addr_ton: Ton::INTERNATIONAL,
         dest_addr_npi: Npi::ISDN,
-        destination_addr: COctetString::new(Bytes::copy_from_slice(to.as_bytes())).unwrap(),
+        destination_addr: COctetString::copy_from_slice(to.as_bytes()).unwrap(),
         registered_delivery,
         data_coding: 0x08,
         short_message: ShortMessage::new(ucs2(text)).unwrap(),
