@@ -84,6 +84,10 @@ pub(crate) struct Conn {
     id_buf: BytesMut,
     /// Sequence numbers for PDUs written around the session (malformed-PDU fault).
     raw_seq: u32,
+    /// Receipts of messages settled at once (receipt delay 0), sent after the responses of
+    /// the slice being answered. Boxed like every delivery: they travel as a pointer.
+    #[allow(clippy::vec_box)]
+    due_receipts: Vec<Box<Delivery>>,
 }
 
 /// Serves one accepted connection until it closes.
@@ -119,6 +123,7 @@ where
         wbuf: BytesMut::with_capacity(16 * 1024),
         id_buf: BytesMut::new(),
         raw_seq: 0x7FFF_0000,
+        due_receipts: Vec::new(),
     };
     conn.run(stream).await;
     conn.cleanup();
@@ -273,6 +278,26 @@ impl Conn {
                 _ => {}
             }
         }
+        if !self.due_receipts.is_empty() {
+            self.send_due_receipts(now);
+        }
+    }
+
+    /// Receipts due at once leave behind the responses just queued, in the same write: this
+    /// transceiver takes its own account's, as a real SMSC answering on the bind it was
+    /// submitted on; anything else goes through the carrier's routing. Before, the engine
+    /// routed them on its next turn, and every W=1 cycle cost the simulator two writes and
+    /// the ESME two wake-ups.
+    fn send_due_receipts(&mut self, now: Instant) {
+        let mut due = std::mem::take(&mut self.due_receipts);
+        let own = self.account.clone().filter(|_| self.receiver);
+        for d in due.drain(..) {
+            match &own {
+                Some(a) if Arc::ptr_eq(&d.account, a) => self.deliver(now, d),
+                _ => _ = self.carrier.route(d),
+            }
+        }
+        self.due_receipts = due;
     }
 
     // ------------------------------------------------------------- deliver_sm out
@@ -848,7 +873,14 @@ impl Conn {
             && fate.stat.wanted_by(f.registered_delivery)
             && fastrand::f64() < r.early_fraction;
         if !early {
-            c.schedule(msg, &fate, now);
+            if fate.delay.is_zero() && fate.intermediates.is_empty() {
+                // Due at once: settled here, not through the engine's queue; the receipts
+                // follow this slice's responses (`send_due_receipts`).
+                let due = &mut self.due_receipts;
+                c.finalize(&msg, fate.stat, fate.err, unix_now(), |d| due.push(d));
+            } else {
+                c.schedule(msg, &fate, now);
+            }
             return Duration::ZERO;
         }
         // The race of smpp34.md §9.3: the receipt is on the wire before the submit_sm_resp.
