@@ -232,11 +232,11 @@ impl<const MAX: usize> Field for COctetString<MAX> {
 
 impl Field for Time {
     #[inline]
-    fn decode<'a>(_frame: &Bytes, i: In<'a>) -> PResult<'a, Self> {
+    fn decode<'a>(frame: &Bytes, i: In<'a>) -> PResult<'a, Self> {
         // "C fixed 1/17": just the NUL, or 16 characters and the NUL (smpp34.md §7.6).
         let (rest, s) = c_octets(i, Time::LEN + 1)?;
         match crate::types::check_time(s) {
-            Ok(()) => Ok((rest, Time::from_checked(s))),
+            Ok(()) => Ok((rest, Time::from_checked(frame.slice_ref(s)))),
             Err(InvalidValue::TimeLength { .. }) => {
                 Err(PErr::invalid("a time is empty or 16 characters"))
             }

@@ -15,9 +15,8 @@
 //!   socket ◀──write── BytesMut ◀──Pdu::encode── Pdu  (command_length computed)
 //! ```
 //!
-//! Decoding does not allocate (the short_message and long strings are `Bytes` slices of the
-//! frame, strings up to 23 characters and times are copied inline, TLVs are kept as the
-//! received area and read lazily) and tolerant by default of what real
+//! Decoding is zero-copy (every string and the short_message are `Bytes` slices of the frame,
+//! TLVs are kept as the received area and read lazily) and tolerant by default of what real
 //! SMSCs send (smpp34.md §9.3, §13); [`DecodeOptions::STRICT`] rejects it. Every decode failure
 //! knows its answer on the wire ([`DecodeError::reply`]) and whether the connection survives
 //! ([`DecodeError::then`]). Field types carry the spec's limits ([`COctetString`] with the NUL

@@ -70,12 +70,8 @@ pub enum InvalidValue {
 }
 
 /// A C-Octet String of at most `MAX` octets **including** the NUL (smpp34.md §1), so at most
-/// `MAX - 1` characters. Holds the characters without the NUL.
-///
-/// Up to 23 characters (addresses, system ids, most message ids) are kept inline: decoding
-/// copies them instead of taking a reference on the frame's buffer, which was an atomic
-/// increment and decrement per field and about a quarter of the decode time. Longer ones
-/// share the frame's buffer.
+/// `MAX - 1` characters. Holds the characters without the NUL: decoded, a `Bytes` view of the
+/// frame (no copy).
 ///
 /// ```
 /// use smpp_codec::COctetString;
@@ -83,45 +79,9 @@ pub enum InvalidValue {
 /// assert_eq!(id.as_bytes(), b"SMPP3TEST");
 /// assert!(COctetString::<9>::new("too-long-password").is_err());
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct COctetString<const MAX: usize> {
-    repr: Repr,
-}
-
-/// Characters kept inline. With the length octet that is 24 octets, which fits beside the
-/// one niche of `Bytes`, so the enum is no larger than `Bytes` (32 octets).
-const INLINE: usize = 23;
-
-#[derive(Clone)]
-enum Repr {
-    Inline { len: u8, buf: [u8; INLINE] },
-    Shared(Bytes),
-}
-
-impl Repr {
-    const EMPTY: Self = Self::Inline { len: 0, buf: [0; INLINE] };
-
-    /// Inline when short enough, else a reference on `backing` (of which `s` is a part).
-    fn of(backing: &Bytes, s: &[u8]) -> Self {
-        Self::inline(s).unwrap_or_else(|| Self::Shared(backing.slice_ref(s)))
-    }
-
-    fn inline(s: &[u8]) -> Option<Self> {
-        let mut buf = [0; INLINE];
-        buf.get_mut(..s.len())?.copy_from_slice(s);
-        Some(Self::Inline { len: s.len() as u8, buf })
-    }
-
-    fn from_bytes(bytes: Bytes) -> Self {
-        Self::inline(&bytes).unwrap_or(Self::Shared(bytes))
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Inline { len, buf } => &buf[..usize::from(*len)],
-            Self::Shared(b) => b,
-        }
-    }
+    bytes: Bytes,
 }
 
 impl<const MAX: usize> COctetString<MAX> {
@@ -130,24 +90,20 @@ impl<const MAX: usize> COctetString<MAX> {
 
     /// The empty string (on the wire: the single octet 0x00).
     pub const fn empty() -> Self {
-        Self { repr: Repr::EMPTY }
+        Self { bytes: Bytes::new() }
     }
 
-    /// Validates and wraps `value`. Up to 23 characters are copied inline (and `value`
-    /// dropped); longer `Bytes` are kept without a copy.
+    /// Validates and wraps `value` (no copy when given `Bytes`).
     pub fn new(value: impl Into<Bytes>) -> Result<Self, InvalidValue> {
         let bytes = value.into();
         Self::check(&bytes)?;
-        Ok(Self { repr: Repr::from_bytes(bytes) })
+        Ok(Self { bytes })
     }
 
-    /// Validates and copies `value`: no allocation for up to 23 characters.
+    /// Validates and copies `value`.
     pub fn copy_from_slice(value: &[u8]) -> Result<Self, InvalidValue> {
         Self::check(value)?;
-        Ok(Self {
-            repr: Repr::inline(value)
-                .unwrap_or_else(|| Repr::Shared(Bytes::copy_from_slice(value))),
-        })
+        Ok(Self { bytes: Bytes::copy_from_slice(value) })
     }
 
     fn check(value: &[u8]) -> Result<(), InvalidValue> {
@@ -170,75 +126,50 @@ impl<const MAX: usize> COctetString<MAX> {
     /// is a part of `frame`.
     pub(crate) fn from_checked(frame: &Bytes, s: &[u8]) -> Self {
         debug_assert!(s.len() < MAX && !s.contains(&0));
-        Self { repr: Repr::of(frame, s) }
+        Self { bytes: frame.slice_ref(s) }
     }
 
     /// The characters, without the NUL.
     pub fn as_bytes(&self) -> &[u8] {
-        self.repr.as_bytes()
+        &self.bytes
     }
 
     /// The characters as `&str` when they are valid UTF-8.
     pub fn to_str(&self) -> Option<&str> {
-        core::str::from_utf8(self.as_bytes()).ok()
+        core::str::from_utf8(&self.bytes).ok()
     }
 
     /// The characters as text, invalid UTF-8 replaced by U+FFFD. Borrowed when valid, which
     /// is checked first with the faster strict validation (ids are ASCII).
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        match core::str::from_utf8(self.as_bytes()) {
+        match core::str::from_utf8(&self.bytes) {
             Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(self.as_bytes()),
+            Err(_) => String::from_utf8_lossy(&self.bytes),
         }
     }
 
-    /// The characters as `Bytes`: a reference on the shared buffer for a long string, a
-    /// copy for an inline one.
-    pub fn to_bytes(&self) -> Bytes {
-        match &self.repr {
-            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_bytes()),
-            Repr::Shared(b) => b.clone(),
-        }
+    /// The underlying shared buffer.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
     }
 
     /// Number of characters (octets), NUL excluded.
     pub fn len(&self) -> usize {
-        self.as_bytes().len()
+        self.bytes.len()
     }
 
     /// True for the empty string.
     pub fn is_empty(&self) -> bool {
-        self.as_bytes().is_empty()
+        self.bytes.is_empty()
     }
 
     pub(crate) fn encoded_len(&self) -> usize {
-        self.len() + 1
+        self.bytes.len() + 1
     }
 
     pub(crate) fn encode(&self, buf: &mut BytesMut) {
-        buf.put_slice(self.as_bytes());
+        buf.put_slice(&self.bytes);
         buf.put_u8(0);
-    }
-}
-
-impl<const MAX: usize> Default for COctetString<MAX> {
-    fn default() -> Self {
-        Self::empty()
-    }
-}
-
-/// Equal when the characters are, however they are held.
-impl<const MAX: usize> PartialEq for COctetString<MAX> {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl<const MAX: usize> Eq for COctetString<MAX> {}
-
-impl<const MAX: usize> core::hash::Hash for COctetString<MAX> {
-    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
     }
 }
 
@@ -270,12 +201,9 @@ impl<const MAX: usize> TryFrom<String> for COctetString<MAX> {
 ///
 /// The constructor checks the shape (digits and a final `+`, `-` or `R`); whether the date is
 /// acceptable (month 13, a time in the past) is the SMSC's business, not the codec's.
-///
-/// Held inline (17 octets): a time is never longer, and copying it is cheaper than a
-/// reference on the frame's buffer.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Time {
-    chars: Option<[u8; Time::LEN]>,
+    bytes: Bytes,
 }
 
 impl Time {
@@ -284,47 +212,46 @@ impl Time {
 
     /// The empty time ("now" for schedule_delivery_time, "SMSC default" for validity_period).
     pub const fn empty() -> Self {
-        Self { chars: None }
+        Self { bytes: Bytes::new() }
     }
 
-    /// Validates and copies a 0- or 16-character time.
-    pub fn new(value: impl AsRef<[u8]>) -> Result<Self, InvalidValue> {
-        let value = value.as_ref();
-        check_time(value)?;
-        Ok(Self::from_checked(value))
+    /// Validates and wraps a 0- or 16-character time.
+    pub fn new(value: impl Into<Bytes>) -> Result<Self, InvalidValue> {
+        let bytes = value.into();
+        check_time(&bytes)?;
+        Ok(Self { bytes })
     }
 
-    /// For the decoder, which has checked the shape: `s` is empty or 16 octets.
-    pub(crate) fn from_checked(s: &[u8]) -> Self {
-        Self { chars: s.try_into().ok() }
+    pub(crate) fn from_checked(bytes: Bytes) -> Self {
+        Self { bytes }
     }
 
     /// The 16 characters, or an empty slice.
     pub fn as_bytes(&self) -> &[u8] {
-        self.chars.as_ref().map_or(&[], |c| &c[..])
+        &self.bytes
     }
 
     /// The characters as `&str` (always ASCII once validated).
     pub fn as_str(&self) -> &str {
-        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+        core::str::from_utf8(&self.bytes).unwrap_or("")
     }
 
     /// True for the empty time.
     pub fn is_empty(&self) -> bool {
-        self.chars.is_none()
+        self.bytes.is_empty()
     }
 
     /// True for a relative time (`p` = `R`).
     pub fn is_relative(&self) -> bool {
-        self.as_bytes().last() == Some(&b'R')
+        self.bytes.last() == Some(&b'R')
     }
 
     pub(crate) fn encoded_len(&self) -> usize {
-        self.as_bytes().len() + 1
+        self.bytes.len() + 1
     }
 
     pub(crate) fn encode(&self, buf: &mut BytesMut) {
-        buf.put_slice(self.as_bytes());
+        buf.put_slice(&self.bytes);
         buf.put_u8(0);
     }
 }

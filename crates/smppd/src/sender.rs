@@ -325,7 +325,7 @@ impl Sender {
             let (mut sm, tlvs) =
                 all.get_mut(i as usize).map(std::mem::take).ok_or("segment index out of range")?;
             if let Some(v) = &validity {
-                sm.validity_period = *v;
+                sm.validity_period = v.clone();
             }
             out.push(((m.id as u64) << 8 | u64::from(i), sm, tlvs));
         }
