@@ -13,7 +13,7 @@ use smpp_session::{BindKind, IncomingRequest};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{BindMode, EsmeConfig};
-use crate::driver::{BindStats, Command, Driver, Shared};
+use crate::driver::{BindStats, Command, Driver, Reply, Shared};
 use crate::error::{Error, ErrorKind};
 
 /// The state of the account's binds, as the handle sees it.
@@ -58,7 +58,7 @@ fn closed() -> Error {
     Error::new(ErrorKind::Closed, "the connection task has stopped")
 }
 
-fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
+pub(crate) fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
     let message_id = match &pdu.body {
         Body::SubmitSmResp(Some(r)) => CompactString::from(r.message_id.to_str_lossy()),
         _ => CompactString::default(),
@@ -364,7 +364,7 @@ impl EsmeClient {
         sm: SubmitSm,
         tlvs: Tlvs,
     ) -> impl Future<Output = Result<Submitted, Error>> + '_ {
-        self.call(tag, Body::SubmitSm(sm), tlvs, |tag, pdu| submitted(tag, &pdu))
+        self.call(tag, Body::SubmitSm(sm), tlvs, Reply::Submitted)
     }
 
     /// data_sm; resolves to the data_sm_resp.
@@ -407,17 +407,17 @@ impl EsmeClient {
         let mut waits = Vec::with_capacity(parts.len());
         for (tag, sm, tlvs) in parts {
             let (reply, rx) = oneshot::channel();
+            let reply = Reply::Submitted(reply);
             let cmd = Command::Request { tag, body: Body::SubmitSm(sm), tlvs, reply };
             let sent = sender.send(cmd).await.map_err(|_| closed());
-            waits.push((tag, sent.map(|_| rx)));
+            waits.push(sent.map(|_| rx));
         }
         let mut out = Vec::with_capacity(waits.len());
-        for (tag, wait) in waits {
-            let pdu = match wait {
+        for wait in waits {
+            out.push(match wait {
                 Ok(rx) => rx.await.map_err(|_| closed()).and_then(|r| r),
                 Err(e) => Err(e),
-            };
-            out.push(pdu.map(|pdu| submitted(tag, &pdu)));
+            });
         }
         out
     }
@@ -469,21 +469,22 @@ impl EsmeClient {
         body: Body,
         tlvs: Tlvs,
     ) -> impl Future<Output = Result<Pdu, Error>> + '_ {
-        self.call(tag, body, tlvs, |_, pdu| pdu)
+        self.call(tag, body, tlvs, Reply::Pdu)
     }
 
-    /// Queues a request and waits for its response, which `answer` turns into the result:
-    /// one future per request, not one per layer of the API (each layer is moved and polled
-    /// through on every submit).
+    /// Queues a request and waits for its result, which the driver makes from the response
+    /// as `reply` says: one future per request, not one per layer of the API (each layer is
+    /// moved and polled through on every submit).
     async fn call<R>(
         &self,
         tag: u64,
         body: Body,
         tlvs: Tlvs,
-        answer: fn(u64, Pdu) -> R,
+        reply: fn(oneshot::Sender<Result<R, Error>>) -> Reply,
     ) -> Result<R, Error> {
         let sender = self.pick_sender()?;
-        let (reply, rx) = oneshot::channel();
+        let (tx, rx) = oneshot::channel();
+        let reply = reply(tx);
         // A free slot is taken at once; only a full queue makes the caller wait (back-pressure).
         match sender.try_send(Command::Request { tag, body, tlvs, reply }) {
             Ok(()) => {}
@@ -492,7 +493,7 @@ impl EsmeClient {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => return Err(closed()),
         }
-        rx.await.map_err(|_| closed())?.map(|pdu| answer(tag, pdu))
+        rx.await.map_err(|_| closed())?
     }
 
     /// Graceful unbind: every bind sends what is queued, waits for all responses, then

@@ -26,7 +26,9 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
-use crate::client::{BindStatus, Correlation, Incoming, IncomingEvent, Responder};
+use crate::client::{
+    submitted, BindStatus, Correlation, Incoming, IncomingEvent, Responder, Submitted,
+};
 use crate::config::EsmeConfig;
 use crate::error::{Error, ErrorKind};
 use crate::pace::Pacer;
@@ -34,8 +36,41 @@ use crate::pace::Pacer;
 // Requests are nearly every command; boxing them would allocate once per submit.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
-    Request { tag: u64, body: Body, tlvs: Tlvs, reply: oneshot::Sender<Result<Pdu, Error>> },
+    Request { tag: u64, body: Body, tlvs: Tlvs, reply: Reply },
     Unbind { done: oneshot::Sender<()> },
+}
+
+/// Where a request's outcome goes. A submit gets only what [`Submitted`] needs, made here
+/// from the response: the ~256-octet PDU then stops in the driver instead of being moved
+/// into the oneshot and out again in the caller's task.
+pub(crate) enum Reply {
+    Pdu(oneshot::Sender<Result<Pdu, Error>>),
+    Submitted(oneshot::Sender<Result<Submitted, Error>>),
+}
+
+// A caller that stopped waiting is no error here: its result is dropped.
+impl Reply {
+    fn fail(self, error: Error) {
+        match self {
+            Reply::Pdu(tx) => {
+                let _ = tx.send(Err(error));
+            }
+            Reply::Submitted(tx) => {
+                let _ = tx.send(Err(error));
+            }
+        }
+    }
+
+    fn answer(self, tag: u64, pdu: Pdu) {
+        match self {
+            Reply::Pdu(tx) => {
+                let _ = tx.send(Ok(pdu));
+            }
+            Reply::Submitted(tx) => {
+                let _ = tx.send(Ok(submitted(tag, &pdu)));
+            }
+        }
+    }
 }
 
 /// State shared by all binds of one account.
@@ -126,7 +161,7 @@ struct Queued {
     tag: u64,
     body: Body,
     tlvs: Tlvs,
-    reply: oneshot::Sender<Result<Pdu, Error>>,
+    reply: Reply,
 }
 
 /// How one connection ended.
@@ -244,14 +279,13 @@ impl Driver {
 
     fn finish(&mut self) {
         for q in self.queue.drain(..) {
-            let _ = q.reply.send(Err(Error::new(ErrorKind::Closed, "unbound before it was sent")));
+            q.reply.fail(Error::new(ErrorKind::Closed, "unbound before it was sent"));
         }
         self.cmds.close();
         while let Ok(cmd) = self.cmds.try_recv() {
             match cmd {
                 Command::Request { reply, .. } => {
-                    let _ = reply
-                        .send(Err(Error::new(ErrorKind::Closed, "unbound before it was sent")));
+                    reply.fail(Error::new(ErrorKind::Closed, "unbound before it was sent"))
                 }
                 Command::Unbind { done } => self.unbind_waiters.push(done),
             }
@@ -478,7 +512,7 @@ impl Driver {
                     break;
                 }
                 Err(e) => {
-                    let _ = q.reply.send(Err(Error::new(ErrorKind::NotAllowed, e.to_string())));
+                    q.reply.fail(Error::new(ErrorKind::NotAllowed, e.to_string()));
                 }
             }
         }
@@ -528,21 +562,18 @@ impl Driver {
             }
             Event::Response { tag, pdu } => self.on_response(tag, pdu, now),
             Event::GenericNack { tag, status, .. } => {
-                self.complete(tag, Err(Error::new(ErrorKind::GenericNack(status), "")))
+                self.fail(tag, Error::new(ErrorKind::GenericNack(status), ""))
             }
             Event::MalformedResponse { tag, error, .. } => {
-                self.complete(tag, Err(Error::new(ErrorKind::MalformedResponse, error.to_string())))
+                self.fail(tag, Error::new(ErrorKind::MalformedResponse, error.to_string()))
             }
             Event::ResponseTimeout { tag, .. } => {
-                self.complete(tag, Err(Error::new(ErrorKind::Timeout, "")))
+                self.fail(tag, Error::new(ErrorKind::Timeout, ""))
             }
             Event::Request { request, pdu } => self.on_incoming(request, pdu, now, ack_tx),
             Event::Closed { reason, unacked } => {
                 for u in unacked {
-                    self.complete(
-                        u.tag,
-                        Err(Error::new(ErrorKind::ConnectionLost, format!("{reason:?}"))),
-                    );
+                    self.fail(u.tag, Error::new(ErrorKind::ConnectionLost, format!("{reason:?}")));
                 }
                 let bound_for = conn.bound_at.map_or(Duration::ZERO, |t| now - t);
                 if conn.ended.is_none() {
@@ -571,9 +602,9 @@ impl Driver {
         }
     }
 
-    fn complete(&mut self, id: u64, result: Result<Pdu, Error>) {
+    fn fail(&mut self, id: u64, error: Error) {
         if let Some(q) = self.inflight.remove(&id) {
-            let _ = q.reply.send(result);
+            q.reply.fail(error);
         }
     }
 
@@ -595,7 +626,7 @@ impl Driver {
             return;
         }
         if !status.is_ok() {
-            let _ = q.reply.send(Err(Error::new(ErrorKind::Status(status), "")));
+            q.reply.fail(Error::new(ErrorKind::Status(status), ""));
             return;
         }
         self.throttle_delay = self.config.throttle_min;
@@ -613,7 +644,7 @@ impl Driver {
             });
             self.settled(outcomes);
         }
-        let _ = q.reply.send(Ok(pdu));
+        q.reply.answer(q.tag, pdu);
     }
 
     fn on_incoming(
