@@ -290,14 +290,24 @@ impl Conn {
     /// the ESME two wake-ups.
     fn send_due_receipts(&mut self, now: Instant) {
         let mut due = std::mem::take(&mut self.due_receipts);
-        let own = self.account.clone().filter(|_| self.receiver);
         for d in due.drain(..) {
-            match &own {
-                Some(a) if Arc::ptr_eq(&d.account, a) => self.deliver(now, d),
-                _ => _ = self.carrier.route(d),
-            }
+            self.deliver_here_or_route(now, d);
         }
         self.due_receipts = due;
+    }
+
+    /// A receipt made on this connection goes out on it when it is a receiver of the
+    /// receipt's account (as a real SMSC answers on the bind it was submitted on); anything
+    /// else through the carrier's routing. True when it went out here.
+    fn deliver_here_or_route(&mut self, now: Instant, d: Box<Delivery>) -> bool {
+        let here =
+            self.receiver && self.account.as_ref().is_some_and(|a| Arc::ptr_eq(&d.account, a));
+        if here {
+            self.deliver(now, d);
+        } else {
+            self.carrier.route(d);
+        }
+        here
     }
 
     // ------------------------------------------------------------- deliver_sm out
@@ -886,11 +896,9 @@ impl Conn {
         // The race of smpp34.md §9.3: the receipt is on the wire before the submit_sm_resp.
         let mut extra = Duration::ZERO;
         c.finalize(&msg, fate.stat, fate.err, unix_now(), |d| {
-            if self.receiver && Arc::ptr_eq(&d.account, acct) {
-                // This transceiver: written ahead of the response in the same batch.
-                self.deliver(now, d);
-            } else {
-                c.route(d);
+            // On this transceiver it is written ahead of the response in the same batch;
+            // routed elsewhere, the response waits a little so the receipt can get ahead.
+            if !self.deliver_here_or_route(now, d) {
                 extra = Duration::from_millis(r.early_resp_delay_ms);
             }
         });

@@ -58,14 +58,6 @@ fn closed() -> Error {
     Error::new(ErrorKind::Closed, "the connection task has stopped")
 }
 
-pub(crate) fn submitted(tag: u64, pdu: &Pdu) -> Submitted {
-    let message_id = match &pdu.body {
-        Body::SubmitSmResp(Some(r)) => CompactString::from(r.message_id.to_str_lossy()),
-        _ => CompactString::default(),
-    };
-    Submitted { message_id, tag }
-}
-
 /// A successful submit: the SMSC's message_id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submitted {

@@ -6,6 +6,7 @@
 //! the application, a new request (that branch is disabled while the queue is full, which is
 //! the back-pressure `submit` feels), or the next deadline (session timer, pacer, throttle).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +15,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use smpp_codec::{Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, Pdu, Tlvs};
 use smpp_dlr::{
-    correlate::Counters as CorrelationCounters, parse_receipt, Correlator, MemoryStore, Outcome,
-    ReceiptInput,
+    correlate::Counters as CorrelationCounters, parse_receipt, CompactString, Correlator,
+    MemoryStore, Outcome, ReceiptInput,
 };
 use smpp_session::{
     BindKind, BuildSeqHasher, CloseReason, Event, IncomingRequest, Role, SendError, Session,
@@ -26,9 +27,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
-use crate::client::{
-    submitted, BindStatus, Correlation, Incoming, IncomingEvent, Responder, Submitted,
-};
+use crate::client::{BindStatus, Correlation, Incoming, IncomingEvent, Responder, Submitted};
 use crate::config::EsmeConfig;
 use crate::error::{Error, ErrorKind};
 use crate::pace::Pacer;
@@ -57,17 +56,6 @@ impl Reply {
             }
             Reply::Submitted(tx) => {
                 let _ = tx.send(Err(error));
-            }
-        }
-    }
-
-    fn answer(self, tag: u64, pdu: Pdu) {
-        match self {
-            Reply::Pdu(tx) => {
-                let _ = tx.send(Ok(pdu));
-            }
-            Reply::Submitted(tx) => {
-                let _ = tx.send(Ok(submitted(tag, &pdu)));
             }
         }
     }
@@ -635,16 +623,25 @@ impl Driver {
         // one: the others would sit in the correlator until `pending_retention`.
         let receipt_requested =
             matches!(&q.body, Body::SubmitSm(sm) if sm.registered_delivery & 0x03 != 0);
-        if let (true, true, Body::SubmitSmResp(Some(r))) =
-            (self.config.correlate, receipt_requested, &pdu.body)
-        {
-            let id = r.message_id.to_str_lossy();
+        // Read once, for the correlator and for the caller's `Submitted`.
+        let id = match &pdu.body {
+            Body::SubmitSmResp(Some(r)) => r.message_id.to_str_lossy(),
+            _ => Cow::Borrowed(""),
+        };
+        if self.config.correlate && receipt_requested && !id.is_empty() {
             let outcomes = self.shared.with_correlator(|c| {
                 c.record_submit(&self.shared.account, &id, q.tag, now.into_std())
             });
             self.settled(outcomes);
         }
-        q.reply.answer(q.tag, pdu);
+        match q.reply {
+            Reply::Submitted(tx) => {
+                let _ = tx.send(Ok(Submitted { message_id: CompactString::from(id), tag: q.tag }));
+            }
+            Reply::Pdu(tx) => {
+                let _ = tx.send(Ok(pdu));
+            }
+        }
     }
 
     fn on_incoming(
