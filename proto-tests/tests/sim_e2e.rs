@@ -406,9 +406,9 @@ async fn receipts_wait_for_a_receiver_and_arrive_when_one_binds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_binds_to_the_simulator_over_tls() {
     let cert = rcgen::generate_simple_self_signed(vec!["smsc.test".to_string()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("sim-e2e-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    // Removed when the test ends, pass or fail.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
     let mut c = config("docomo");

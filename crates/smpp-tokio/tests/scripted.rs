@@ -406,9 +406,9 @@ async fn wrong_password_fails_ready_and_is_not_hammered() {
 #[tokio::test]
 async fn binds_over_tls() {
     let cert = rcgen::generate_simple_self_signed(vec!["smsc.test".to_string()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("smpp-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca = dir.join("ca.pem");
+    // Removed when the test ends, pass or fail.
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, cert.cert.pem()).unwrap();
 
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
