@@ -108,9 +108,9 @@ pub struct MemoryStore {
 struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    /// Hash of each key an id is indexed under ([`index_hashes`]) → slots. One map serves
+    /// Hash of each key an id is indexed under ([`IdHashes`]) → slots. One map serves
     /// both the key lookups and the exact-id lookups: every id is under its
-    /// [`primary_hash`], so an exact lookup filters that one bucket.
+    /// primary hash, so an exact lookup filters that one bucket.
     by_key: Index,
     len: usize,
     /// Entries without a final receipt yet.
@@ -244,30 +244,45 @@ fn text_hash(bytes: impl Iterator<Item = u8>) -> u64 {
     spread(bytes.fold(1, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)))
 }
 
-/// Where an id, and a [`IdKey::Text`] lookup of it, live: under its hex reading when it has
-/// one, else under its lower-cased text. Ids equal but for case have the same hex reading,
-/// so a text key needs no entry of its own when the hex one exists: a submit costs one or
-/// two index entries instead of three or four, and the ESME's CPU per receipt is dominated
-/// by cache misses on these maps.
-fn primary_hash(id: &str) -> u64 {
-    match read(id, Reading::Hex) {
-        Some(hex) => key_hash(&hex),
-        None => text_hash(id.bytes().map(|b| b.to_ascii_lowercase())),
+/// The hashes an id is indexed under, reading it once as hex and once as decimal, without
+/// allocating. Together they cover every key [`index_keys`] gives for the id.
+///
+/// The primary hash is where the id, and a [`IdKey::Text`] lookup of it, live: under its
+/// hex reading when it has one, else under its lower-cased text. Ids equal but for case have
+/// the same hex reading, so a text key needs no entry of its own when the hex one exists: a
+/// submit costs one or two index entries instead of three or four, and the ESME's CPU per
+/// receipt is dominated by cache misses on these maps. The decimal reading has its own entry
+/// when it differs from the hex one.
+#[derive(Clone, Copy)]
+struct IdHashes {
+    primary: u64,
+    decimal: Option<u64>,
+}
+
+impl IdHashes {
+    fn of(id: &str) -> Self {
+        let hex = read(id, Reading::Hex);
+        let decimal = read(id, Reading::Decimal).filter(|d| hex.as_ref() != Some(d));
+        Self { primary: primary_hash(id, hex.as_ref()), decimal: decimal.as_ref().map(key_hash) }
+    }
+
+    fn iter(self) -> impl Iterator<Item = u64> {
+        std::iter::once(self.primary).chain(self.decimal)
     }
 }
 
-/// The hashes `id` is indexed under, without allocating: [`primary_hash`], plus the decimal
-/// reading when it differs from the hex one. Together they cover every key [`index_keys`]
-/// gives for `id`.
-fn index_hashes(id: &str) -> impl Iterator<Item = u64> + '_ {
-    let dec = read(id, Reading::Decimal).filter(|d| read(id, Reading::Hex).as_ref() != Some(d));
-    std::iter::once(primary_hash(id)).chain(dec.map(|d| key_hash(&d)))
+/// See [`IdHashes`]; `hex` is `id`'s hex reading.
+fn primary_hash(id: &str, hex: Option<&IdKey>) -> u64 {
+    match hex {
+        Some(hex) => key_hash(hex),
+        None => text_hash(id.bytes().map(|b| b.to_ascii_lowercase())),
+    }
 }
 
 /// The bucket a key lookup reads.
 fn lookup_hash(key: &IdKey) -> u64 {
     match key {
-        IdKey::Text(t) => primary_hash(t),
+        IdKey::Text(t) => primary_hash(t, read(t, Reading::Hex).as_ref()),
         IdKey::Number(_) => key_hash(key),
     }
 }
@@ -341,12 +356,21 @@ impl MemoryStore {
 
 impl Table {
     fn slot_of(&self, message_id: &str) -> Option<u32> {
-        self.by_key.get(primary_hash(message_id)).iter().copied().find(|&s| {
+        self.slot_under(
+            primary_hash(message_id, read(message_id, Reading::Hex).as_ref()),
+            message_id,
+        )
+    }
+
+    /// The slot of `message_id`, whose primary hash is `primary`.
+    fn slot_under(&self, primary: u64, message_id: &str) -> Option<u32> {
+        self.by_key.get(primary).iter().copied().find(|&s| {
             self.slots[s as usize].pending.as_ref().is_some_and(|p| p.message_id == message_id)
         })
     }
 
-    fn insert(&mut self, pending: Pending) -> u32 {
+    /// Adds `pending`, whose id hashes to `hashes`.
+    fn insert(&mut self, pending: Pending, hashes: IdHashes) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -354,7 +378,7 @@ impl Table {
                 (self.slots.len() - 1) as u32
             }
         };
-        for h in index_hashes(&pending.message_id) {
+        for h in hashes.iter() {
             self.by_key.add(h, slot);
         }
         self.slots[slot as usize].pending = Some(pending);
@@ -367,7 +391,7 @@ impl Table {
         let s = &mut self.slots[slot as usize];
         let pending = s.pending.take()?;
         s.generation = s.generation.wrapping_add(1);
-        for h in index_hashes(&pending.message_id) {
+        for h in IdHashes::of(&pending.message_id).iter() {
             self.by_key.remove(h, slot);
         }
         self.free.push(slot);
@@ -385,7 +409,8 @@ impl CorrelationStore for MemoryStore {
             self.accounts.push((account.into(), Table::default()));
         }
         let table = self.table_mut(account).expect("inserted above");
-        if let Some(old) = table.slot_of(message_id) {
+        let hashes = IdHashes::of(message_id);
+        if let Some(old) = table.slot_under(hashes.primary, message_id) {
             // An SMSC reusing ids: the newer submit replaces the older.
             table.remove(old);
         }
@@ -396,7 +421,7 @@ impl CorrelationStore for MemoryStore {
             final_state: None,
             finalised_at: None,
         };
-        table.insert(pending);
+        table.insert(pending, hashes);
     }
 
     fn find_by_key<'a>(&'a self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&'a Pending)) {
