@@ -441,11 +441,11 @@ impl Conn {
 
     // ------------------------------------------------------------- requests
 
-    fn on_request(&mut self, now: Instant, req: IncomingRequest, pdu: Pdu) {
+    fn on_request(&mut self, now: Instant, req: IncomingRequest, pdu: Box<Pdu>) {
         match pdu.command_id() {
             CommandId::BIND_TRANSMITTER
             | CommandId::BIND_RECEIVER
-            | CommandId::BIND_TRANSCEIVER => return self.on_bind(now, req, pdu),
+            | CommandId::BIND_TRANSCEIVER => return self.on_bind(now, req, *pdu),
             _ => {}
         }
         let c = self.carrier.clone();
@@ -478,8 +478,8 @@ impl Conn {
                 return self.respond(now, req, S::ESME_RTHROTTLED, None, Duration::ZERO);
             }
         }
-        let tlvs = pdu.tlvs;
-        match pdu.body {
+        let tlvs = &pdu.tlvs;
+        match &pdu.body {
             Body::SubmitSm(sm) => {
                 let f = Fields {
                     source_ton: sm.source_addr_ton,
@@ -494,7 +494,7 @@ impl Conn {
                     short_message: sm.short_message.as_bytes(),
                     schedule: &sm.schedule_delivery_time,
                     validity: &sm.validity_period,
-                    tlvs: &tlvs,
+                    tlvs,
                     is_data_sm: false,
                 };
                 let source = Addr {
@@ -542,7 +542,7 @@ impl Conn {
                     short_message: &[],
                     schedule: &empty,
                     validity: &empty,
-                    tlvs: &tlvs,
+                    tlvs,
                     is_data_sm: true,
                 };
                 let source = Addr { ton: ds.source_addr_ton, npi: ds.source_addr_npi, addr: src };
@@ -556,7 +556,7 @@ impl Conn {
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
                 }
             }
-            Body::SubmitMulti(m) => self.on_submit_multi(now, req, &acct, m, &tlvs),
+            Body::SubmitMulti(m) => self.on_submit_multi(now, req, &acct, m, tlvs),
             Body::QuerySm(q) => {
                 let id = c.ids.parse(q.message_id.to_str().unwrap_or(""));
                 match id.and_then(|id| c.store.query(id, acct.name())) {
@@ -630,7 +630,7 @@ impl Conn {
         now: Instant,
         req: IncomingRequest,
         acct: &Arc<Account>,
-        m: smpp_codec::SubmitMulti,
+        m: &smpp_codec::SubmitMulti,
         tlvs: &Tlvs,
     ) {
         let c = self.carrier.clone();

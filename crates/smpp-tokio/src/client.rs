@@ -88,8 +88,8 @@ pub enum IncomingEvent {
 /// ESME_RX_T_APPN (temporary error: the SMSC retries later).
 #[derive(Debug)]
 pub struct Incoming {
-    /// The PDU.
-    pub pdu: Pdu,
+    /// The PDU, in the box the session decoded it into (moved as a pointer, not copied).
+    pub pdu: Box<Pdu>,
     /// The parsed receipt, when esm_class marks one (smpp34.md §9).
     pub receipt: Option<Receipt>,
     /// The receipt's correlation result, when it matched a submit.
@@ -134,7 +134,7 @@ impl Drop for Responder {
 
 impl Incoming {
     pub(crate) fn new(
-        pdu: Pdu,
+        pdu: Box<Pdu>,
         receipt: Option<Receipt>,
         correlation: Option<Correlation>,
         responder: Responder,
@@ -143,7 +143,7 @@ impl Incoming {
     }
 
     /// Answers ESME_ROK: we have the message. Takes the box it came in
-    /// ([`IncomingEvent::Message`]): the ~700-octet message is dropped where it is, not first
+    /// ([`IncomingEvent::Message`]): the ~500-octet message is dropped where it is, not first
     /// moved out onto the stack.
     pub fn ack(mut self: Box<Self>) {
         self.responder.send(CommandStatus::ESME_ROK);

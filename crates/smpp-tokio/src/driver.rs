@@ -596,7 +596,7 @@ impl Driver {
         }
     }
 
-    fn on_response(&mut self, id: u64, pdu: Pdu, now: Instant) {
+    fn on_response(&mut self, id: u64, pdu: Box<Pdu>, now: Instant) {
         let Some(q) = self.inflight.remove(&id) else { return };
         let status = pdu.command_status;
         if matches!(status, CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL) {
@@ -639,7 +639,7 @@ impl Driver {
                 let _ = tx.send(Ok(Submitted { message_id: CompactString::from(id), tag: q.tag }));
             }
             Reply::Pdu(tx) => {
-                let _ = tx.send(Ok(pdu));
+                let _ = tx.send(Ok(*pdu));
             }
         }
     }
@@ -647,7 +647,7 @@ impl Driver {
     fn on_incoming(
         &mut self,
         request: IncomingRequest,
-        pdu: Pdu,
+        pdu: Box<Pdu>,
         now: Instant,
         ack_tx: &mpsc::UnboundedSender<(IncomingRequest, CommandStatus)>,
     ) {
@@ -671,7 +671,8 @@ impl Driver {
         });
         self.settled(expired);
         let responder = Responder { request: Some(request), tx: ack_tx.clone() };
-        // Built in its box: the 700-octet message is not copied from the stack to the heap.
+        // Boxed once: the ~500-octet message (its PDU in the box the session decoded it into)
+        // then moves as a pointer through the outbox, the channel and `ack`.
         let incoming = Box::new(Incoming::new(pdu, receipt, correlation, responder));
         if self.config.discard_incoming {
             incoming.ack();

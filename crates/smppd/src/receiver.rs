@@ -99,7 +99,7 @@ impl Receiver {
         })
     }
 
-    // Boxed as they arrived: `ack` takes the box, so the ~700-octet messages never move.
+    // Boxed as they arrived: `ack` takes the box, so the ~500-octet messages never move.
     #[allow(clippy::vec_box)]
     async fn store_receipts(&self, receipts: Vec<ReceiptIn>, acks: Vec<Box<Incoming>>) {
         let states: Vec<String> = receipts.iter().map(|r| r.state.clone()).collect();
@@ -222,7 +222,7 @@ impl Receiver {
         })
     }
 
-    // Boxed as they arrived: `ack` takes the box, so the ~700-octet messages never move.
+    // Boxed as they arrived: `ack` takes the box, so the ~500-octet messages never move.
     #[allow(clippy::vec_box)]
     async fn store_mos(&self, mos: Vec<MoIn>, acks: Vec<Box<Incoming>>) {
         if mos.is_empty() {

@@ -165,7 +165,7 @@ impl Esme {
     /// Sends and expects a response PDU.
     pub(crate) async fn request(&mut self, body: Body, tlvs: Tlvs) -> Pdu {
         match self.call(body, tlvs).await {
-            Event::Response { pdu, .. } => pdu,
+            Event::Response { pdu, .. } => *pdu,
             other => panic!("expected a response, got {other:?}"),
         }
     }
@@ -217,7 +217,7 @@ impl Esme {
                             .respond(now, request, CommandStatus::ESME_ROK, resp, Tlvs::new())
                             .unwrap();
                     }
-                    self.delivered.push_back(Delivered { order: n, at: now, pdu });
+                    self.delivered.push_back(Delivered { order: n, at: now, pdu: *pdu });
                 }
                 Event::Closed { .. } => {
                     self.closed = true;
