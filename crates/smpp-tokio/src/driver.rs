@@ -35,7 +35,7 @@ use crate::pace::Pacer;
 // Requests are nearly every command; boxing them would allocate once per submit.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
-    Request { tag: u64, body: Body, tlvs: Tlvs, reply: Reply },
+    Request { tag: u64, body: Box<Body>, tlvs: Tlvs, reply: Reply },
     Unbind { done: oneshot::Sender<()> },
 }
 
@@ -147,7 +147,7 @@ struct Queued {
     /// Arrival order: retried PDUs go back in this order (multipart parts stay in sequence).
     order: u64,
     tag: u64,
-    body: Body,
+    body: Box<Body>,
     tlvs: Tlvs,
     reply: Reply,
 }
@@ -622,7 +622,7 @@ impl Driver {
         // Only a submit that asked for an SMSC receipt (smpp34.md §7.2, bits 1-0) waits for
         // one: the others would sit in the correlator until `pending_retention`.
         let receipt_requested =
-            matches!(&q.body, Body::SubmitSm(sm) if sm.registered_delivery & 0x03 != 0);
+            matches!(&*q.body, Body::SubmitSm(sm) if sm.registered_delivery & 0x03 != 0);
         // Read once, for the correlator and for the caller's `Submitted`.
         let id = match &pdu.body {
             Body::SubmitSmResp(Some(r)) => r.message_id.to_str_lossy(),
