@@ -70,16 +70,19 @@ pub struct Submitted {
 
 /// Something the SMSC sent us: an MO message or a receipt, or a correlation result that
 /// became known later.
+///
+/// Every variant is boxed, so an event is two words: it moves through the driver's outbox and
+/// the channel once per receipt.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum IncomingEvent {
     /// A deliver_sm or data_sm. Answer it with [`Incoming::ack`] once you have stored it.
     Message(Box<Incoming>),
     /// A receipt that arrived before its submit_sm_resp was matched when the resp came.
-    LateMatch(Matched),
+    LateMatch(Box<Matched>),
     /// A held receipt found no submit within the early-receipt timeout (never silently
     /// dropped).
-    Unmatched(Unmatched),
+    Unmatched(Box<Unmatched>),
 }
 
 /// An incoming deliver_sm / data_sm. The SMSC waits for our response: it is sent when you
