@@ -694,18 +694,18 @@ pub struct Unmatched {
 pub enum Outcome {
     /// Matched to a submit. If the receipt was final, the submit is finalised; if not, it
     /// stays pending so the final receipt still matches.
-    Matched(Matched),
+    Matched(Box<Matched>),
     /// The submit's final receipt had already been matched.
-    Duplicate(Matched),
+    Duplicate(Box<Matched>),
     /// Held until the submit is recorded ([`Correlator::record_submit`] then returns it as
     /// matched) or the timeout passes ([`Correlator::poll_expired`] returns it). Holding it
     /// may have pushed out the oldest held receipt, which is returned here.
     Early {
         /// The receipt pushed out of the full buffer, if any.
-        evicted: Option<Unmatched>,
+        evicted: Option<Box<Unmatched>>,
     },
     /// Not matched, and not held.
-    Unmatched(Unmatched),
+    Unmatched(Box<Unmatched>),
 }
 
 struct EarlyEntry {
@@ -847,12 +847,12 @@ impl<S: CorrelationStore> Correlator<S> {
     pub fn handle_receipt(&mut self, account: &str, receipt: Receipt, now: Instant) -> Outcome {
         if receipt_ids(&receipt).next().is_none() {
             self.counters.unmatched += 1;
-            return Outcome::Unmatched(Unmatched {
+            return Outcome::Unmatched(Box::new(Unmatched {
                 account: account.to_owned(),
                 received_at: now,
                 reason: UnmatchedReason::NoId,
                 receipt,
-            });
+            }));
         }
         match self.find_match(account, &receipt) {
             Some(found) => self.apply(account, found, receipt, now, false, now),
@@ -880,12 +880,12 @@ impl<S: CorrelationStore> Correlator<S> {
             }
             let entry = self.remove_early(seq);
             self.counters.unmatched += 1;
-            settled.push(Outcome::Unmatched(Unmatched {
+            settled.push(Outcome::Unmatched(Box::new(Unmatched {
                 account: entry.account,
                 received_at: entry.received_at,
                 reason: UnmatchedReason::Timeout,
                 receipt: entry.receipt,
-            }));
+            })));
         }
         if let Some(before) = now.checked_sub(self.config.finalised_retention) {
             self.store.purge_finalised(before);
@@ -1051,14 +1051,14 @@ impl<S: CorrelationStore> Correlator<S> {
     ) -> Outcome {
         let Found { pending, source, pair } = found;
         let already_final = pending.final_state.is_some();
-        let matched = Matched {
+        let matched = Box::new(Matched {
             message_id: pending.message_id,
             tag: pending.tag,
             submitted_at: pending.submitted_at,
             received_at,
             was_early,
             receipt,
-        };
+        });
         if already_final {
             self.counters.duplicate += 1;
             return Outcome::Duplicate(matched);
@@ -1079,24 +1079,24 @@ impl<S: CorrelationStore> Correlator<S> {
         if self.config.early_capacity == 0 {
             self.counters.unmatched += 1;
             self.counters.evicted += 1;
-            return Outcome::Unmatched(Unmatched {
+            return Outcome::Unmatched(Box::new(Unmatched {
                 account: account.to_owned(),
                 received_at: now,
                 reason: UnmatchedReason::Evicted,
                 receipt,
-            });
+            }));
         }
         let evicted = if self.early.len() >= self.config.early_capacity {
             let (&oldest, _) = self.early.first_key_value().expect("capacity is at least 1");
             let entry = self.remove_early(oldest);
             self.counters.unmatched += 1;
             self.counters.evicted += 1;
-            Some(Unmatched {
+            Some(Box::new(Unmatched {
                 account: entry.account,
                 received_at: entry.received_at,
                 reason: UnmatchedReason::Evicted,
                 receipt: entry.receipt,
-            })
+            }))
         } else {
             None
         };
@@ -1218,7 +1218,7 @@ mod tests {
     #[track_caller]
     fn matched(outcome: Outcome) -> Matched {
         match outcome {
-            Outcome::Matched(m) => m,
+            Outcome::Matched(m) => *m,
             other => panic!("expected a match, got {other:?}"),
         }
     }

@@ -104,14 +104,14 @@ pub struct Incoming {
 #[derive(Debug, Clone)]
 pub enum Correlation {
     /// First final (or interim) receipt for a submit.
-    Matched(Matched),
+    Matched(Box<Matched>),
     /// A receipt for a submit already finalised.
-    Duplicate(Matched),
+    Duplicate(Box<Matched>),
     /// Held until its submit_sm_resp arrives (then an [`IncomingEvent::LateMatch`] follows),
     /// or reported as [`IncomingEvent::Unmatched`].
     Early,
     /// No submit will ever match it (e.g. no id in it).
-    Unmatched(Unmatched),
+    Unmatched(Box<Unmatched>),
 }
 
 #[derive(Debug)]

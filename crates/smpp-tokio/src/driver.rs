@@ -697,11 +697,9 @@ impl Driver {
         for o in outcomes {
             match o {
                 Outcome::Matched(m) | Outcome::Duplicate(m) => {
-                    self.outbox.push_back(IncomingEvent::LateMatch(Box::new(m)))
+                    self.outbox.push_back(IncomingEvent::LateMatch(m))
                 }
-                Outcome::Unmatched(u) => {
-                    self.outbox.push_back(IncomingEvent::Unmatched(Box::new(u)))
-                }
+                Outcome::Unmatched(u) => self.outbox.push_back(IncomingEvent::Unmatched(u)),
                 Outcome::Early { .. } => {}
             }
         }
