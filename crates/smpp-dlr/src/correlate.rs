@@ -263,7 +263,10 @@ impl IdHashes {
     fn of(id: &str) -> Self {
         let hex = read(id, Reading::Hex);
         let decimal = read(id, Reading::Decimal).filter(|d| hex.as_ref() != Some(d));
-        Self { primary: primary_hash(id, hex.as_ref()), decimal: decimal.as_ref().map(key_hash) }
+        Self {
+            primary: primary_hash_read(id, hex.as_ref()),
+            decimal: decimal.as_ref().map(key_hash),
+        }
     }
 
     fn iter(self) -> impl Iterator<Item = u64> {
@@ -271,8 +274,13 @@ impl IdHashes {
     }
 }
 
-/// See [`IdHashes`]; `hex` is `id`'s hex reading.
-fn primary_hash(id: &str, hex: Option<&IdKey>) -> u64 {
+/// `id`'s primary hash (see [`IdHashes`]).
+fn primary_hash(id: &str) -> u64 {
+    primary_hash_read(id, read(id, Reading::Hex).as_ref())
+}
+
+/// [`primary_hash`] when `id`'s hex reading, `hex`, is already at hand.
+fn primary_hash_read(id: &str, hex: Option<&IdKey>) -> u64 {
     match hex {
         Some(hex) => key_hash(hex),
         None => text_hash(id.bytes().map(|b| b.to_ascii_lowercase())),
@@ -282,7 +290,7 @@ fn primary_hash(id: &str, hex: Option<&IdKey>) -> u64 {
 /// The bucket a key lookup reads.
 fn lookup_hash(key: &IdKey) -> u64 {
     match key {
-        IdKey::Text(t) => primary_hash(t, read(t, Reading::Hex).as_ref()),
+        IdKey::Text(t) => primary_hash(t),
         IdKey::Number(_) => key_hash(key),
     }
 }
@@ -356,10 +364,7 @@ impl MemoryStore {
 
 impl Table {
     fn slot_of(&self, message_id: &str) -> Option<u32> {
-        self.slot_under(
-            primary_hash(message_id, read(message_id, Reading::Hex).as_ref()),
-            message_id,
-        )
+        self.slot_under(primary_hash(message_id), message_id)
     }
 
     /// The slot of `message_id`, whose primary hash is `primary`.

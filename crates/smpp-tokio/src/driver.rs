@@ -32,8 +32,6 @@ use crate::config::EsmeConfig;
 use crate::error::{Error, ErrorKind};
 use crate::pace::Pacer;
 
-// Requests are nearly every command; boxing them would allocate once per submit.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
     Request { tag: u64, body: Box<Body>, tlvs: Tlvs, reply: Reply },
     Unbind { done: oneshot::Sender<()> },
