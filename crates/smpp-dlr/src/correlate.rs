@@ -11,13 +11,13 @@
 //! Submits live in a [`CorrelationStore`]; [`MemoryStore`] keeps them in memory, a daemon can
 //! plug in a durable one. Time is passed in as `now`; the correlator never reads a clock.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use compact_str::CompactString;
 
 use crate::msgid::{
-    index_keys, pairs_to_try, read, reads_as, IdKey, IdNormaliser, IdSource, Reading, ReadingPair,
+    index_keys, pairs_to_try, read, reads_as, IdKey, IdNormaliser, IdSource, ReadingPair,
 };
 use crate::receipt::{MessageState, Receipt};
 
@@ -48,8 +48,9 @@ pub trait CorrelationStore {
     fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant);
 
     /// Calls `visit` with every entry of `account` indexed under `key`, pending or
-    /// finalised. (A visitor rather than a `Vec` of clones: this runs once per receipt.)
-    fn find_by_key<'a>(&'a self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&'a Pending));
+    /// finalised. (A visitor rather than a `Vec`: this runs once per receipt, and nearly
+    /// always finds one entry.)
+    fn find_by_key(&self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&Pending));
 
     /// Marks the entry with exactly this `message_id` as finalised. Returns `false` if there is
     /// no such entry.
@@ -88,433 +89,7 @@ pub trait CorrelationStore {
     }
 }
 
-/// An in-memory [`CorrelationStore`]. Lost on restart; entries for which no receipt ever comes
-/// stay until [`CorrelationStore::take_by_id`] removes them.
-///
-/// Built for the ESME's hot path (one insert per submit, one lookup per receipt): entries
-/// live in a slab, and the indexes map 64-bit hashes of the id's readings to slab slots, so a
-/// submit costs one allocation (its id) instead of one per reading. A hash match is checked
-/// against the entry's id before it is returned, so collisions cost time, never a wrong match.
-#[derive(Debug, Default)]
-pub struct MemoryStore {
-    /// Few accounts per process: a linear scan beats hashing the name.
-    accounts: Vec<(Box<str>, Table)>,
-    /// Finalisation order, so purging does not scan every entry: (when, account, slot,
-    /// generation of the slot at that time).
-    finalised: VecDeque<(Instant, u32, u32, u32)>,
-}
-
-#[derive(Debug, Default)]
-struct Table {
-    slots: Vec<Slot>,
-    free: Vec<u32>,
-    /// Hash of each key an id is indexed under ([`IdHashes`]) → slots. One map serves
-    /// both the key lookups and the exact-id lookups: every id is under its
-    /// primary hash, so an exact lookup filters that one bucket.
-    by_key: Index,
-    len: usize,
-    /// Entries without a final receipt yet.
-    pending: usize,
-}
-
-#[derive(Debug, Default)]
-struct Slot {
-    pending: Option<Pending>,
-    /// Bumped when the slot is reused, so a stale purge entry is recognised.
-    generation: u32,
-}
-
-/// Hash → slots. Nearly every hash has one slot, kept inline in a 16-byte map entry (a
-/// `Vec` per hash doubled the map and its cache misses); the rare hash shared by several
-/// slots points to `many`.
-#[derive(Debug, Default)]
-struct Index {
-    one: HashMap<u64, u32, BuildPrehashed>,
-    many: HashMap<u64, Vec<u32>, BuildPrehashed>,
-}
-
-/// In `one`: the slots are in `many`.
-const MANY: u32 = u32::MAX;
-
-impl Index {
-    fn get(&self, hash: u64) -> &[u32] {
-        match self.one.get(&hash) {
-            None => &[],
-            Some(&MANY) => self.many.get(&hash).map_or(&[], Vec::as_slice),
-            Some(slot) => std::slice::from_ref(slot),
-        }
-    }
-
-    fn add(&mut self, hash: u64, slot: u32) {
-        use std::collections::hash_map::Entry;
-        match self.one.entry(hash) {
-            Entry::Vacant(e) => {
-                e.insert(slot);
-            }
-            Entry::Occupied(e) if *e.get() == MANY => self.many.entry(hash).or_default().push(slot),
-            Entry::Occupied(mut e) => {
-                let first = e.insert(MANY);
-                self.many.insert(hash, vec![first, slot]);
-            }
-        }
-    }
-
-    fn remove(&mut self, hash: u64, slot: u32) {
-        match self.one.get(&hash) {
-            Some(&MANY) => {
-                let Some(slots) = self.many.get_mut(&hash) else { return };
-                slots.retain(|s| *s != slot);
-                match slots.as_slice() {
-                    [] => {
-                        self.many.remove(&hash);
-                        self.one.remove(&hash);
-                    }
-                    [last] => {
-                        self.one.insert(hash, *last);
-                        self.many.remove(&hash);
-                    }
-                    _ => {}
-                }
-            }
-            Some(&s) if s == slot => {
-                self.one.remove(&hash);
-            }
-            _ => {}
-        }
-    }
-
-    #[cfg(test)]
-    fn is_empty(&self) -> bool {
-        self.one.is_empty() && self.many.is_empty()
-    }
-}
-
-/// The maps of [`Index`] are keyed by [`key_hash`] values, already spread over all 64 bits:
-/// they are used as they are, not hashed again.
-#[derive(Default, Clone, Copy)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are hashed here; any other input is still folded in, never dropped.
-        for &b in bytes {
-            self.0 = spread(self.0 ^ u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type BuildPrehashed = std::hash::BuildHasherDefault<Prehashed>;
-
-/// murmur3's 64-bit finaliser: every input bit reaches every output bit, the low ones (which
-/// pick a hash table's bucket) included.
-fn spread(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
-}
-
-/// Numbers that differ only in these low bits share their hash but for those bits, so they
-/// sit in neighbouring buckets: SMSCs hand out message ids in sequence and receipts come
-/// back in about the same order, so 8 submits or receipts in a row touch one or two cache
-/// lines of the index instead of 8 (the misses on this index were the ESME's largest CPU
-/// cost per receipt after the memory copies). A group holds at most 8 numbers, so ids
-/// sharing other bits never pile up.
-const NEIGHBOUR_BITS: u32 = 3;
-
-/// The hash of an [`IdKey`]; for text, of its (already lower-cased) bytes.
-fn key_hash(key: &IdKey) -> u64 {
-    match key {
-        IdKey::Text(t) => text_hash(t.bytes()),
-        IdKey::Number(n) => {
-            let low = (1 << NEIGHBOUR_BITS) - 1;
-            (spread(2 ^ spread(n >> NEIGHBOUR_BITS)) & !low) | (n & low)
-        }
-    }
-}
-
-fn text_hash(bytes: impl Iterator<Item = u8>) -> u64 {
-    spread(bytes.fold(1, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)))
-}
-
-/// The hashes an id is indexed under, reading it once as hex and once as decimal, without
-/// allocating. Together they cover every key [`index_keys`] gives for the id.
-///
-/// The primary hash is where the id, and a [`IdKey::Text`] lookup of it, live: under its
-/// hex reading when it has one, else under its lower-cased text. Ids equal but for case have
-/// the same hex reading, so a text key needs no entry of its own when the hex one exists: a
-/// submit costs one or two index entries instead of three or four, and the ESME's CPU per
-/// receipt is dominated by cache misses on these maps. The decimal reading has its own entry
-/// when it differs from the hex one.
-#[derive(Clone, Copy)]
-struct IdHashes {
-    primary: u64,
-    decimal: Option<u64>,
-}
-
-impl IdHashes {
-    fn of(id: &str) -> Self {
-        let hex = read(id, Reading::Hex);
-        let decimal = read(id, Reading::Decimal).filter(|d| hex.as_ref() != Some(d));
-        Self {
-            primary: primary_hash_read(id, hex.as_ref()),
-            decimal: decimal.as_ref().map(key_hash),
-        }
-    }
-
-    fn iter(self) -> impl Iterator<Item = u64> {
-        std::iter::once(self.primary).chain(self.decimal)
-    }
-}
-
-/// `id`'s primary hash (see [`IdHashes`]).
-fn primary_hash(id: &str) -> u64 {
-    primary_hash_read(id, read(id, Reading::Hex).as_ref())
-}
-
-/// [`primary_hash`] when `id`'s hex reading, `hex`, is already at hand.
-fn primary_hash_read(id: &str, hex: Option<&IdKey>) -> u64 {
-    match hex {
-        Some(hex) => key_hash(hex),
-        None => text_hash(id.bytes().map(|b| b.to_ascii_lowercase())),
-    }
-}
-
-/// The bucket a key lookup reads.
-fn lookup_hash(key: &IdKey) -> u64 {
-    match key {
-        IdKey::Text(t) => primary_hash(t),
-        IdKey::Number(_) => key_hash(key),
-    }
-}
-
-/// Whether `id` reads as `key` under some reading (what [`index_keys`] would yield).
-fn id_has_key(id: &str, key: &IdKey) -> bool {
-    match key {
-        IdKey::Text(t) => id.eq_ignore_ascii_case(t),
-        IdKey::Number(_) => {
-            read(id, Reading::Decimal).as_ref() == Some(key)
-                || read(id, Reading::Hex).as_ref() == Some(key)
-        }
-    }
-}
-
-impl MemoryStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn account_index(&self, account: &str) -> Option<usize> {
-        self.accounts.iter().position(|(a, _)| &**a == account)
-    }
-
-    fn table(&self, account: &str) -> Option<&Table> {
-        self.account_index(account).map(|i| &self.accounts[i].1)
-    }
-
-    fn table_mut(&mut self, account: &str) -> Option<&mut Table> {
-        self.account_index(account).map(|i| &mut self.accounts[i].1)
-    }
-
-    fn waiting(&self) -> impl Iterator<Item = &Pending> {
-        self.accounts
-            .iter()
-            .flat_map(|(_, t)| t.slots.iter().filter_map(|s| s.pending.as_ref()))
-            .filter(|p| p.final_state.is_none())
-    }
-
-    /// Removes the entries without a final receipt that `old` picks; returns how many.
-    fn purge_pending_where(&mut self, old: impl Fn(&Pending) -> bool) -> usize {
-        let mut purged = 0;
-        for (_, table) in &mut self.accounts {
-            for slot in 0..table.slots.len() {
-                let pick = table.slots[slot]
-                    .pending
-                    .as_ref()
-                    .is_some_and(|p| p.final_state.is_none() && old(p));
-                if pick && table.remove(slot as u32).is_some() {
-                    purged += 1;
-                }
-            }
-        }
-        purged
-    }
-
-    /// Pops the oldest finalisation record; true when its entry was still there and went.
-    fn purge_oldest_finalised(&mut self) -> bool {
-        let Some((at, account, slot, generation)) = self.finalised.pop_front() else {
-            return false;
-        };
-        let Some((_, table)) = self.accounts.get_mut(account as usize) else { return false };
-        // The entry may have been taken or replaced by a newer submit since.
-        let s = &table.slots[slot as usize];
-        let still_that_entry = s.generation == generation
-            && s.pending.as_ref().is_some_and(|p| p.finalised_at == Some(at));
-        still_that_entry && table.remove(slot).is_some()
-    }
-}
-
-impl Table {
-    fn slot_of(&self, message_id: &str) -> Option<u32> {
-        self.slot_under(primary_hash(message_id), message_id)
-    }
-
-    /// The slot of `message_id`, whose primary hash is `primary`.
-    fn slot_under(&self, primary: u64, message_id: &str) -> Option<u32> {
-        self.by_key.get(primary).iter().copied().find(|&s| {
-            self.slots[s as usize].pending.as_ref().is_some_and(|p| p.message_id == message_id)
-        })
-    }
-
-    /// Adds `pending`, whose id hashes to `hashes`.
-    fn insert(&mut self, pending: Pending, hashes: IdHashes) -> u32 {
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.slots.push(Slot::default());
-                (self.slots.len() - 1) as u32
-            }
-        };
-        for h in hashes.iter() {
-            self.by_key.add(h, slot);
-        }
-        self.slots[slot as usize].pending = Some(pending);
-        self.len += 1;
-        self.pending += 1;
-        slot
-    }
-
-    fn remove(&mut self, slot: u32) -> Option<Pending> {
-        let s = &mut self.slots[slot as usize];
-        let pending = s.pending.take()?;
-        s.generation = s.generation.wrapping_add(1);
-        for h in IdHashes::of(&pending.message_id).iter() {
-            self.by_key.remove(h, slot);
-        }
-        self.free.push(slot);
-        self.len -= 1;
-        if pending.final_state.is_none() {
-            self.pending -= 1;
-        }
-        Some(pending)
-    }
-}
-
-impl CorrelationStore for MemoryStore {
-    fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant) {
-        if self.account_index(account).is_none() {
-            self.accounts.push((account.into(), Table::default()));
-        }
-        let table = self.table_mut(account).expect("inserted above");
-        let hashes = IdHashes::of(message_id);
-        if let Some(old) = table.slot_under(hashes.primary, message_id) {
-            // An SMSC reusing ids: the newer submit replaces the older.
-            table.remove(old);
-        }
-        let pending = Pending {
-            message_id: CompactString::from(message_id),
-            tag,
-            submitted_at: now,
-            final_state: None,
-            finalised_at: None,
-        };
-        table.insert(pending, hashes);
-    }
-
-    fn find_by_key<'a>(&'a self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&'a Pending)) {
-        let Some(table) = self.table(account) else { return };
-        if matches!(key, IdKey::Text(t) if t.is_empty()) {
-            return; // no id is findable by an empty key (see `index_keys`)
-        }
-        table
-            .by_key
-            .get(lookup_hash(key))
-            .iter()
-            .filter_map(|&s| table.slots[s as usize].pending.as_ref())
-            .filter(|p| id_has_key(&p.message_id, key))
-            .for_each(visit);
-    }
-
-    fn finalise(
-        &mut self,
-        account: &str,
-        message_id: &str,
-        state: MessageState,
-        now: Instant,
-    ) -> bool {
-        let Some(a) = self.account_index(account) else { return false };
-        let table = &mut self.accounts[a].1;
-        let Some(slot) = table.slot_of(message_id) else { return false };
-        let s = &mut table.slots[slot as usize];
-        let Some(entry) = s.pending.as_mut() else { return false };
-        if entry.final_state.is_none() {
-            table.pending -= 1;
-        }
-        entry.final_state = Some(state);
-        entry.finalised_at = Some(now);
-        self.finalised.push_back((now, a as u32, slot, s.generation));
-        true
-    }
-
-    fn take_by_id(&mut self, account: &str, message_id: &str) -> Option<Pending> {
-        let table = self.table_mut(account)?;
-        let slot = table.slot_of(message_id)?;
-        table.remove(slot)
-    }
-
-    fn purge_finalised(&mut self, finalised_before: Instant) -> usize {
-        let mut purged = 0;
-        while let Some(&(at, ..)) = self.finalised.front() {
-            if at > finalised_before {
-                break;
-            }
-            purged += usize::from(self.purge_oldest_finalised());
-        }
-        purged
-    }
-
-    fn purge_finalised_beyond(&mut self, keep: usize) -> usize {
-        let mut purged = 0;
-        while self.finalised.len() > keep {
-            purged += usize::from(self.purge_oldest_finalised());
-        }
-        purged
-    }
-
-    fn pending_len(&self) -> usize {
-        self.accounts.iter().map(|(_, t)| t.pending).sum()
-    }
-
-    fn purge_pending(&mut self, submitted_before: Option<Instant>, keep: usize) -> usize {
-        let mut purged = 0;
-        if let Some(before) = submitted_before {
-            purged += self.purge_pending_where(|p| p.submitted_at <= before);
-        }
-        let waiting = self.pending_len();
-        if waiting > keep {
-            // Down to 90% of `keep`: one sweep per tenth of the capacity, not per submit.
-            let excess = waiting - keep + keep / 10;
-            let mut times: Vec<Instant> = self.waiting().map(|p| p.submitted_at).collect();
-            if let Some(nth) = excess.min(times.len()).checked_sub(1) {
-                let (_, &mut cutoff, _) = times.select_nth_unstable(nth);
-                purged += self.purge_pending_where(|p| p.submitted_at <= cutoff);
-            }
-        }
-        purged
-    }
-
-    fn len(&self) -> usize {
-        self.accounts.iter().map(|(_, t)| t.len).sum()
-    }
-}
+pub use crate::memstore::MemoryStore;
 
 /// [`Correlator`] settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1015,18 +590,18 @@ impl<S: CorrelationStore> Correlator<S> {
             let Some(key) = read(receipt_id, pair.receipt) else {
                 continue;
             };
-            let mut best: Option<&Pending> = None;
+            let mut best: Option<Pending> = None;
             // An id reused by the SMSC: the pending submit, then the oldest.
             let rank = |p: &Pending| (p.final_state.is_some(), p.submitted_at);
             self.store.find_by_key(account, &key, &mut |p| {
                 if reads_as(&p.message_id, pair.submit, &key)
-                    && best.map_or(true, |b| rank(p) < rank(b))
+                    && best.as_ref().map_or(true, |b| rank(p) < rank(b))
                 {
-                    best = Some(p);
+                    best = Some(p.clone());
                 }
             });
             if let Some(pending) = best {
-                return Some(Found { pending: pending.clone(), source, pair });
+                return Some(Found { pending, source, pair });
             }
         }
         None
@@ -1159,24 +734,6 @@ mod tests {
     use crate::receipt::{parse_receipt, ReceiptInput};
     use proptest::prelude::*;
 
-    #[test]
-    fn ids_in_sequence_hash_to_neighbouring_buckets_and_patterned_ids_spread() {
-        use std::collections::HashSet;
-        let bucket_bits = 16;
-        let bucket = |n: u64| key_hash(&IdKey::Number(n)) & ((1 << bucket_bits) - 1);
-        // Eight ids in a row: one group of neighbouring buckets.
-        let base = 59_113_976;
-        assert!((base..base + 8).all(|n| bucket(n) == (bucket(base) & !7) | (n & 7)));
-        // Ids that share their low bits (multiples of 2^20) must not share buckets. Their
-        // low 3 bits are 0, so 8,192 of the buckets can take them: placed at random, 4,096
-        // ids fill about 3,220 (a hash of the low bits alone would put them all in one).
-        let distinct: HashSet<u64> = (0..4096u64).map(|k| bucket(k << 20)).collect();
-        assert!(distinct.len() > 3000, "only {} buckets for 4096 ids", distinct.len());
-        // Nor groups in a row (8,192 places for a group here, so again about 3,220).
-        let groups: HashSet<u64> = (0..4096u64).map(|g| bucket(g << 3) >> 3).collect();
-        assert!(groups.len() > 3000, "only {} groups for 4096", groups.len());
-    }
-
     const ACCOUNT: &str = "docomo-1";
 
     fn text_receipt(id: &str, stat: &str) -> Receipt {
@@ -1196,13 +753,6 @@ mod tests {
             ..ReceiptInput::default()
         })
         .unwrap()
-    }
-
-    /// What `find_by_key` visits, collected.
-    fn found(s: &MemoryStore, key: &IdKey) -> Vec<Pending> {
-        let mut all = Vec::new();
-        s.find_by_key(ACCOUNT, key, &mut |p| all.push(p.clone()));
-        all
     }
 
     fn correlator() -> Correlator<MemoryStore> {
@@ -1624,81 +1174,7 @@ mod tests {
         assert!(!matches!(late, Outcome::Matched(_)), "{late:?}");
     }
 
-    #[test]
-    fn ids_sharing_a_key_are_all_found_and_taken_out_one_by_one() {
-        let t0 = Instant::now();
-        let mut s = MemoryStore::new();
-        // 10 is "10" read in decimal, "a" and "A" in hex, and "0a" too.
-        for (tag, id) in [(1, "10"), (2, "a"), (3, "A"), (4, "0a"), (5, "16")] {
-            s.insert_submitted(ACCOUNT, id, tag, t0);
-        }
-        let tags = |s: &MemoryStore, key: IdKey| {
-            let mut t: Vec<u64> = found(s, &key).iter().map(|p| p.tag).collect();
-            t.sort_unstable();
-            t
-        };
-        assert_eq!(tags(&s, IdKey::Number(10)), [1, 2, 3, 4]);
-        assert_eq!(tags(&s, IdKey::Text("a".into())), [2, 3]);
-        assert_eq!(tags(&s, IdKey::Number(0x16)), [5]);
-        assert_eq!(s.take_by_id(ACCOUNT, "A").map(|p| p.tag), Some(3));
-        assert_eq!(tags(&s, IdKey::Text("a".into())), [2]);
-        for id in ["a", "0a", "10"] {
-            assert!(s.take_by_id(ACCOUNT, id).is_some(), "{id}");
-        }
-        assert_eq!(tags(&s, IdKey::Number(10)), [] as [u64; 0]);
-        assert_eq!(tags(&s, IdKey::Number(16)), [5]);
-        assert_eq!(s.take_by_id(ACCOUNT, "16").map(|p| p.tag), Some(5));
-        assert!(s.accounts.iter().all(|(_, t)| t.by_key.is_empty()));
-    }
-
-    #[test]
-    fn memory_store_takes_entries_out_of_every_index() {
-        let t0 = Instant::now();
-        let mut s = MemoryStore::new();
-        s.insert_submitted(ACCOUNT, "0059113978", 1, t0);
-        assert_eq!(found(&s, &IdKey::Number(59113978)).len(), 1);
-        assert_eq!(found(&s, &IdKey::Number(0x59113978)).len(), 1);
-        assert_eq!(s.take_by_id(ACCOUNT, "0059113978").map(|p| p.tag), Some(1));
-        assert!(found(&s, &IdKey::Number(59113978)).is_empty());
-        assert!(found(&s, &IdKey::Text("0059113978".into())).is_empty());
-        assert!(s.is_empty());
-    }
-
     proptest! {
-        /// The store's merged index: every key `index_keys` gives finds the entry (and only
-        /// entries that have that key), an exact-id lookup is case-exact, and taking an entry
-        /// leaves no trace in the index.
-        #[test]
-        fn memory_store_finds_every_key_of_every_id(ids in prop::collection::vec("[0-9a-fA-Fg-zG-Z]{0,22}", 1..30)) {
-            let t0 = Instant::now();
-            let mut s = MemoryStore::new();
-            let mut unique: Vec<&String> = Vec::new();
-            for id in &ids {
-                if !unique.contains(&id) {
-                    unique.push(id);
-                }
-            }
-            for (tag, id) in unique.iter().enumerate() {
-                s.insert_submitted(ACCOUNT, id, tag as u64, t0);
-            }
-            for (tag, id) in unique.iter().enumerate() {
-                for key in index_keys(id) {
-                    let found = found(&s, &key);
-                    prop_assert!(found.iter().any(|p| p.tag == tag as u64), "{} not found by {:?}", id, key);
-                    prop_assert!(found.iter().all(|p| index_keys(&p.message_id).any(|k| k == key)));
-                }
-                let flipped = if id.to_ascii_uppercase() != **id { id.to_ascii_uppercase() } else { id.to_ascii_lowercase() };
-                if flipped != **id && !unique.contains(&&flipped) {
-                    prop_assert!(s.take_by_id(ACCOUNT, &flipped).is_none(), "exact lookup ignored case");
-                }
-            }
-            for (tag, id) in unique.iter().enumerate() {
-                prop_assert_eq!(s.take_by_id(ACCOUNT, id).map(|p| p.tag), Some(tag as u64));
-            }
-            prop_assert!(s.is_empty());
-            prop_assert!(s.accounts.iter().all(|(_, t)| t.by_key.is_empty()));
-        }
-
         #[test]
         fn decimal_receipt_ids_correlate_with_hex_resp_ids(id in any::<u64>(), pad in 0usize..6, upper in any::<bool>()) {
             let t0 = Instant::now();

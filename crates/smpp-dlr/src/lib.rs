@@ -74,6 +74,7 @@
 //! ```
 
 pub mod correlate;
+mod memstore;
 pub mod msgid;
 pub mod receipt;
 
