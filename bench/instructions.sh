@@ -4,7 +4,10 @@
 # does not move with this shared VM's slow and fast phases (±1% between runs against ±25%), so
 # it is how docs/benchmarks.md compares two builds of the ESME or the simulator.
 #
-#   bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN]
+#   bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]
+#
+# The simulator's deliver_sm window is 1,000 as in bench/run.sh (`--sim-window 0` leaves the
+# flag out, for simulators built before it existed).
 #
 # Default: 50,000 messages at W=100 with the release binaries of target/release. It runs the
 # ESME under valgrind against a plain simulator, then the simulator under valgrind against a
@@ -19,13 +22,15 @@ WINDOW=100
 B=${CARGO_TARGET_DIR:-$PWD/target}/release
 SMPP=$B/smpp
 SIM=$B/smsc-sim
+SIM_WINDOW=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) COUNT=$2; shift ;;
     --window) WINDOW=$2; shift ;;
     --smpp) SMPP=$2; shift ;;
     --sim) SIM=$2; shift ;;
-    *) echo "usage: bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN]" >&2; exit 2 ;;
+    --sim-window) SIM_WINDOW=$2; shift ;;
+    *) echo "usage: bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -36,7 +41,10 @@ trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$
 
 # shellcheck source=bench/ports.sh
 . bench/ports.sh  # the working directory is the repository root (cd above)
-sim_args() { echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1"; }
+sim_args() {
+  echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1" \
+    "$([ "$SIM_WINDOW" != 0 ] && echo "--window $SIM_WINDOW")"
+}
 bench() { # bench PORT [wrapper...]
   local port=$1; shift
   timeout 600 "$@" "$SMPP" bench --port "$port" --system-id ISSUER01 --password secret \

@@ -45,8 +45,12 @@ py() { python3 -c "$1"; }
 . "$ROOT/bench/ports.sh"
 start_sim() { # start_sim PORT [extra smsc-sim flags]: our simulator, ISSUER01/secret, receipts at once
   # One runtime thread: the ESME under test gets the other core (`smpp bench` defaults to one).
+  # A deliver_sm window of 1,000 (the largest W below) so that receipts are never held back:
+  # with the default 64 they queued behind the ESME's 100 outstanding submits, and a W=100
+  # run measured the simulator's receipt window, not the ESME.
   local port=$1; shift
-  "$B/smsc-sim" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 "$@" \
+  "$B/smsc-sim" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 \
+    --window 1000 "$@" \
     2>>"$OUT/smsc-sim.log" &
   PIDS+=($!); SIM_PID=$!
   wait_port "$port"

@@ -1036,6 +1036,10 @@ async fn the_binary_serves_one_carrier_from_flags() {
                 "bank:secret",
                 "--message-id-format",
                 "hex",
+                "--receipt-delay-ms",
+                "0",
+                "--window",
+                "2",
             ])
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -1054,6 +1058,27 @@ async fn the_binary_serves_one_carrier_from_flags() {
     let mut e = Esme::bound(addr, BindKind::Transceiver, "bank", "secret").await;
     let result = message_id(&e.submit(submit(TO, "x", 0), Tlvs::new()).await);
     assert_eq!(result.unwrap(), "1");
+    // --window 2: with receipts unanswered, two are outstanding and the rest wait.
+    e.ack = Ack::Ignore;
+    for _ in 0..4 {
+        e.submit(submit(TO, "x", 1), Tlvs::new()).await;
+    }
+    e.pump(Duration::from_millis(300)).await;
+    assert_eq!(e.delivered.len(), 2, "receipts sent past a window of 2");
+}
+
+#[test]
+fn the_binary_refuses_carrier_flags_beside_a_config_file() {
+    for flag in [["--window", "8"], ["--receipt-delay-ms", "0"], ["--tps", "5"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_smsc-sim"))
+            .args(["--config", "sim.toml"])
+            .args(flag)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag:?} was accepted beside --config");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag[0]), "{flag:?}: {err}");
+    }
 }
 
 #[tokio::test]

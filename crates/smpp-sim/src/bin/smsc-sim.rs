@@ -24,7 +24,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Args {
     /// A TOML file declaring one or more carriers (see deploy/sim.toml). Without it, one
     /// carrier is configured from the flags below.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "carrier", "auth"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "carrier", "auth", "tps", "message_id_format", "receipt_delay_ms", "window"])]
     config: Option<PathBuf>,
 
     /// Where the single carrier listens. Default: the carrier's port on 127.0.0.1 (docomo
@@ -51,6 +51,12 @@ struct Args {
     /// Delay from submit to the delivery receipt, in milliseconds.
     #[arg(long, value_name = "MS")]
     receipt_delay_ms: Option<u64>,
+
+    /// Outstanding deliver_sm (receipts and MO) per bind before the simulator waits for a
+    /// deliver_sm_resp (default 64). Benchmarks set it to the ESME's submit window, so that
+    /// receipts can flow as fast as submits instead of queueing behind a smaller window.
+    #[arg(long, value_name = "N")]
+    window: Option<usize>,
 
     /// Address of the HTTP control API (/stats, /mo, /faults, /messages, /metrics). Overrides
     /// the file's `control`.
@@ -84,6 +90,9 @@ fn from_flags(args: &Args) -> anyhow::Result<SimConfig> {
     }
     if let Some(ms) = args.receipt_delay_ms {
         c.receipts.delay_ms = ms;
+    }
+    if let Some(w) = args.window {
+        c.session.window = w;
     }
     let config = SimConfig { carriers: vec![c], ..SimConfig::default() };
     config.validate()?;
