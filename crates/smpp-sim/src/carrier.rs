@@ -216,6 +216,11 @@ struct Shard {
 
 /// message_id → record, for query_sm / cancel_sm / replace_sm and receipts. Sharded so that
 /// connections rarely share a lock; bounded, oldest forgotten first.
+///
+/// Each shard's table is sized for its share of the capacity when the store is made, so it
+/// never grows: a growing table copied every record into a table twice the size, and zeroing
+/// those fresh pages was a tenth of the simulator's CPU in a 300,000-message benchmark. The
+/// index costs about 70 of the ~450 octets a stored message takes.
 pub(crate) struct Store {
     shards: Vec<Mutex<Shard>>,
     cap_per_shard: usize,
@@ -238,10 +243,12 @@ pub(crate) enum StoreError {
 
 impl Store {
     fn new(capacity: usize) -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            cap_per_shard: capacity.div_ceil(SHARDS).max(1),
-        }
+        let cap_per_shard = capacity.div_ceil(SHARDS).max(1);
+        let shard = || Shard {
+            map: HashMap::with_capacity_and_hasher(cap_per_shard, BuildSeqHasher::default()),
+            order: VecDeque::with_capacity(cap_per_shard),
+        };
+        Self { shards: (0..SHARDS).map(|_| Mutex::new(shard())).collect(), cap_per_shard }
     }
 
     /// The shard of `id`, and the key within it.
