@@ -316,14 +316,17 @@ fn text_hash(bytes: impl Iterator<Item = u8>) -> u64 {
 }
 
 /// The hashes an id is indexed under, reading it once as hex and once as decimal, without
-/// allocating. Together they cover every key [`crate::msgid::index_keys`] gives for the id.
+/// allocating. With [`number_buckets`] they cover every key [`crate::msgid::index_keys`] gives
+/// for the id.
 ///
 /// The primary hash is where the id, and a [`IdKey::Text`] lookup of it, live: under its
 /// hex reading when it has one, else under its lower-cased text. Ids equal but for case have
-/// the same hex reading, so a text key needs no entry of its own when the hex one exists: a
-/// submit costs one or two index entries instead of three or four, and the ESME's CPU per
-/// receipt is dominated by cache misses on these maps. The decimal reading has its own entry
-/// when it differs from the hex one.
+/// the same hex reading, so a text key needs no entry of its own when the hex one exists.
+/// Nor does the decimal reading: an id that reads as decimal and as hex is all digits, and
+/// its decimal number's digits read as hex give its hex number, so a decimal lookup also
+/// looks there ([`number_buckets`]). Only an id too long for a hex reading (17 to 20 digits)
+/// has a decimal entry. One index entry per submit instead of up to four: the ESME's CPU per
+/// receipt is dominated by cache misses on this map, and its growth by fresh pages.
 #[derive(Clone, Copy)]
 struct IdHashes {
     primary: u64,
@@ -333,7 +336,7 @@ struct IdHashes {
 impl IdHashes {
     fn of(id: &str) -> Self {
         let hex = read(id, Reading::Hex);
-        let decimal = read(id, Reading::Decimal).filter(|d| hex.as_ref() != Some(d));
+        let decimal = if hex.is_none() { read(id, Reading::Decimal) } else { None };
         Self {
             primary: primary_hash_read(id, hex.as_ref()),
             decimal: decimal.as_ref().map(key_hash),
@@ -358,11 +361,36 @@ fn primary_hash_read(id: &str, hex: Option<&IdKey>) -> u64 {
     }
 }
 
-/// The bucket a key lookup reads.
-fn lookup_hash(key: &IdKey) -> u64 {
-    match key {
-        IdKey::Text(t) => primary_hash(t),
-        IdKey::Number(_) => key_hash(key),
+/// The bucket a text lookup reads.
+fn text_bucket(text: &str) -> u64 {
+    primary_hash(text)
+}
+
+/// The buckets a number lookup reads: the number's own (hex readings, and decimal readings
+/// of ids too long for hex), and that of the number its decimal digits make when read as hex
+/// (decimal readings of ids that also read as hex; see [`IdHashes`]). One bucket when the
+/// two coincide.
+fn number_buckets(n: u64) -> impl Iterator<Item = u64> {
+    let own = key_hash(&IdKey::Number(n));
+    let as_hex = decimal_digits_as_hex(n).map(|m| key_hash(&IdKey::Number(m)));
+    std::iter::once(own).chain(as_hex.filter(|&h| h as u32 != own as u32))
+}
+
+/// `n`'s decimal digits read as a hex number (`1234` → `0x1234`); `None` when they are more
+/// than 16, which no `u64` holds.
+fn decimal_digits_as_hex(mut n: u64) -> Option<u64> {
+    if n >= 10_u64.pow(16) {
+        return None;
+    }
+    let mut hex = 0;
+    let mut shift = 0;
+    loop {
+        hex |= (n % 10) << shift;
+        n /= 10;
+        shift += 4;
+        if n == 0 {
+            return Some(hex);
+        }
     }
 }
 
@@ -526,14 +554,20 @@ impl CorrelationStore for MemoryStore {
 
     fn find_by_key(&self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&Pending)) {
         let Some(a) = self.account_index(account) else { return };
-        if matches!(key, IdKey::Text(t) if t.is_empty()) {
-            return; // no id is findable by an empty key (see `index_keys`)
-        }
-        for &slot in self.accounts[a].by_key.get(lookup_hash(key)) {
-            let entry = self.entries.get(slot);
-            if id_has_key(&entry.message_id, key) {
-                visit(&self.pending_of(entry));
+        let index = &self.accounts[a].by_key;
+        let mut visit_bucket = |bucket: u64| {
+            for &slot in index.get(bucket) {
+                let entry = self.entries.get(slot);
+                if id_has_key(&entry.message_id, key) {
+                    visit(&self.pending_of(entry));
+                }
             }
+        };
+        match key {
+            // No id is findable by an empty key (see `index_keys`).
+            IdKey::Text(t) if t.is_empty() => {}
+            IdKey::Text(t) => visit_bucket(text_bucket(t)),
+            IdKey::Number(n) => number_buckets(*n).for_each(visit_bucket),
         }
     }
 
@@ -838,37 +872,77 @@ mod tests {
 
     proptest! {
         /// The store's merged index: every key `index_keys` gives finds the entry (and only
-        /// entries that have that key), an exact-id lookup is case-exact, and taking an entry
-        /// leaves no trace in the index.
+        /// entries that have that key, each once), an exact-id lookup is case-exact, and
+        /// taking an entry leaves no trace in the index.
         #[test]
         fn memory_store_finds_every_key_of_every_id(ids in prop::collection::vec("[0-9a-fA-Fg-zG-Z]{0,22}", 1..30)) {
-            let t0 = Instant::now();
-            let mut s = MemoryStore::new();
-            let mut unique: Vec<&String> = Vec::new();
-            for id in &ids {
-                if !unique.contains(&id) {
-                    unique.push(id);
-                }
-            }
-            for (tag, id) in unique.iter().enumerate() {
-                s.insert_submitted(ACCOUNT, id, tag as u64, t0);
-            }
-            for (tag, id) in unique.iter().enumerate() {
-                for key in index_keys(id) {
-                    let found = found(&s, &key);
-                    prop_assert!(found.iter().any(|p| p.tag == tag as u64), "{} not found by {:?}", id, key);
-                    prop_assert!(found.iter().all(|p| index_keys(&p.message_id).any(|k| k == key)));
-                }
-                let flipped = if id.to_ascii_uppercase() != **id { id.to_ascii_uppercase() } else { id.to_ascii_lowercase() };
-                if flipped != **id && !unique.contains(&&flipped) {
-                    prop_assert!(s.take_by_id(ACCOUNT, &flipped).is_none(), "exact lookup ignored case");
-                }
-            }
-            for (tag, id) in unique.iter().enumerate() {
-                prop_assert_eq!(s.take_by_id(ACCOUNT, id).map(|p| p.tag), Some(tag as u64));
-            }
-            prop_assert!(s.is_empty());
-            prop_assert!(s.indexes_are_empty());
+            finds_every_key_of_every_id(ids)?;
         }
+
+        /// The same for ids of digits only, from 1 to 23 of them: under 17 significant
+        /// digits the decimal reading is found through the hex bucket, above through an entry
+        /// of its own.
+        #[test]
+        fn memory_store_finds_digit_ids_by_both_readings(ids in prop::collection::vec("0{0,3}[0-9]{1,20}", 1..30)) {
+            finds_every_key_of_every_id(ids)?;
+        }
+
+        /// Short ids, where one id's decimal reading is often another's hex reading.
+        #[test]
+        fn memory_store_finds_short_ids_across_readings(ids in prop::collection::vec("[0-9a-f]{1,3}", 1..60)) {
+            finds_every_key_of_every_id(ids)?;
+        }
+    }
+
+    fn finds_every_key_of_every_id(ids: Vec<String>) -> Result<(), TestCaseError> {
+        let t0 = Instant::now();
+        let mut s = MemoryStore::new();
+        let mut unique: Vec<&String> = Vec::new();
+        for id in &ids {
+            if !unique.contains(&id) {
+                unique.push(id);
+            }
+        }
+        for (tag, id) in unique.iter().enumerate() {
+            s.insert_submitted(ACCOUNT, id, tag as u64, t0);
+        }
+        for (tag, id) in unique.iter().enumerate() {
+            for key in index_keys(id) {
+                let found = found(&s, &key);
+                prop_assert!(
+                    found.iter().any(|p| p.tag == tag as u64),
+                    "{} not found by {:?}",
+                    id,
+                    key
+                );
+                let having = unique.iter().filter(|u| index_keys(u).any(|k| k == key)).count();
+                prop_assert_eq!(found.len(), having, "{:?} found {:?}", key, found);
+            }
+            let flipped = if id.to_ascii_uppercase() != **id {
+                id.to_ascii_uppercase()
+            } else {
+                id.to_ascii_lowercase()
+            };
+            if flipped != **id && !unique.contains(&&flipped) {
+                prop_assert!(
+                    s.take_by_id(ACCOUNT, &flipped).is_none(),
+                    "exact lookup ignored case"
+                );
+            }
+        }
+        for (tag, id) in unique.iter().enumerate() {
+            prop_assert_eq!(s.take_by_id(ACCOUNT, id).map(|p| p.tag), Some(tag as u64));
+        }
+        prop_assert!(s.is_empty());
+        prop_assert!(s.indexes_are_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn decimal_digits_read_as_hex() {
+        assert_eq!(decimal_digits_as_hex(0), Some(0));
+        assert_eq!(decimal_digits_as_hex(59_113_978), Some(0x5911_3978));
+        assert_eq!(decimal_digits_as_hex(9_999_999_999_999_999), Some(0x9999_9999_9999_9999));
+        assert_eq!(decimal_digits_as_hex(10_000_000_000_000_000), None);
     }
 }
