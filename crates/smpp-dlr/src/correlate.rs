@@ -68,6 +68,10 @@ pub trait CorrelationStore {
     /// Removes entries finalised at or before `finalised_before`; returns how many.
     fn purge_finalised(&mut self, finalised_before: Instant) -> usize;
 
+    /// When the oldest entry still kept was finalised, if any: the correlator calls
+    /// [`CorrelationStore::purge_finalised`] only once that entry is due, not per receipt.
+    fn oldest_finalised_at(&self) -> Option<Instant>;
+
     /// Removes the oldest finalised entries until at most `keep` remain; returns how many
     /// it removed.
     fn purge_finalised_beyond(&mut self, keep: usize) -> usize;
@@ -319,7 +323,12 @@ pub struct Correlator<S: CorrelationStore> {
     cross_checked: u64,
     next_seq: u64,
     counters: Counters,
-    last_pending_sweep: Option<Instant>,
+    /// When the next sweep of submits waiting in vain is due.
+    next_pending_sweep: Option<Instant>,
+    /// When the oldest finalised entry passes `finalised_retention`; `None` while none is
+    /// kept. Instant arithmetic and the store's purge cost about 300 instructions, and most
+    /// receipts have nothing to purge.
+    finalised_purge_due: Option<Instant>,
 }
 
 impl<S: CorrelationStore + std::fmt::Debug> std::fmt::Debug for Correlator<S> {
@@ -353,7 +362,8 @@ impl<S: CorrelationStore> Correlator<S> {
             cross_checked: 0,
             next_seq: 0,
             counters: Counters::default(),
-            last_pending_sweep: None,
+            next_pending_sweep: None,
+            finalised_purge_due: None,
         }
     }
 
@@ -467,21 +477,33 @@ impl<S: CorrelationStore> Correlator<S> {
                 receipt: entry.receipt,
             })));
         }
-        if let Some(before) = now.checked_sub(self.config.finalised_retention) {
-            self.store.purge_finalised(before);
-        }
+        self.purge_finalised(now);
         self.sweep_pending(now);
         settled
+    }
+
+    /// Forgets finalised entries older than `finalised_retention`, when the oldest is due.
+    /// (With `now` going backwards between calls, an entry may be kept a little longer.)
+    fn purge_finalised(&mut self, now: Instant) {
+        if self.finalised_purge_due.map_or(true, |due| now < due) {
+            return;
+        }
+        let retention = self.config.finalised_retention;
+        if let Some(before) = now.checked_sub(retention) {
+            self.store.purge_finalised(before);
+        }
+        self.finalised_purge_due =
+            self.store.oldest_finalised_at().and_then(|at| at.checked_add(retention));
     }
 
     /// At most once a minute: forgets submits that waited `pending_retention` in vain. A scan
     /// of the store, so not on every call.
     fn sweep_pending(&mut self, now: Instant) {
         const EVERY: Duration = Duration::from_secs(60);
-        if self.last_pending_sweep.is_some_and(|at| now.saturating_duration_since(at) < EVERY) {
+        if self.next_pending_sweep.is_some_and(|due| now < due) {
             return;
         }
-        self.last_pending_sweep = Some(now);
+        self.next_pending_sweep = now.checked_add(EVERY);
         let before = now.checked_sub(self.config.pending_retention);
         if before.is_some() {
             self.counters.forgotten +=
@@ -650,6 +672,9 @@ impl<S: CorrelationStore> Correlator<S> {
         if matched.receipt.is_final {
             self.store.finalise(account, &matched.message_id, matched.receipt.state, now);
             self.store.purge_finalised_beyond(self.config.finalised_capacity);
+            if self.finalised_purge_due.is_none() {
+                self.finalised_purge_due = now.checked_add(self.config.finalised_retention);
+            }
         }
         self.counters.matched += 1;
         Outcome::Matched(matched)
@@ -1154,6 +1179,37 @@ mod tests {
         assert!(!matches!(old, Outcome::Matched(_)), "{old:?}");
         assert_eq!(matched(c.handle_receipt(ACCOUNT, text_receipt("m11", "DELIVRD"), t0)).tag, 11);
         assert_eq!(c.store().pending_len(), waiting - 1);
+    }
+
+    #[test]
+    fn finalised_submits_are_kept_for_duplicates_until_the_retention_is_over() {
+        let t0 = Instant::now();
+        let secs = |n| t0 + Duration::from_secs(n);
+        let mut config = CorrelatorConfig::default();
+        config.finalised_retention(Duration::from_secs(60));
+        let mut c = Correlator::new(MemoryStore::new(), config);
+        c.record_submit(ACCOUNT, "a", 1, t0);
+        c.record_submit(ACCOUNT, "b", 2, t0);
+        matched(c.handle_receipt(ACCOUNT, text_receipt("a", "DELIVRD"), t0));
+        matched(c.handle_receipt(ACCOUNT, text_receipt("b", "DELIVRD"), secs(30)));
+        c.poll_expired(secs(59));
+        let again = c.handle_receipt(ACCOUNT, text_receipt("a", "DELIVRD"), secs(59));
+        assert!(matches!(again, Outcome::Duplicate(_)), "{again:?}");
+        c.poll_expired(secs(61));
+        assert_eq!(c.store().len(), 1, "a is forgotten, b is kept");
+        let late = c.handle_receipt(ACCOUNT, text_receipt("a", "DELIVRD"), secs(61));
+        assert!(!matches!(late, Outcome::Duplicate(_)), "{late:?}");
+        c.poll_expired(secs(89));
+        assert_eq!(c.store().len(), 1);
+        c.poll_expired(secs(90));
+        assert_eq!(c.store().len(), 0, "b is forgotten at its own time");
+        // A submit finalised after the store emptied is due again.
+        c.record_submit(ACCOUNT, "c", 3, secs(100));
+        matched(c.handle_receipt(ACCOUNT, text_receipt("c", "DELIVRD"), secs(100)));
+        c.poll_expired(secs(159));
+        assert_eq!(c.store().len(), 1);
+        c.poll_expired(secs(160));
+        assert_eq!(c.store().len(), 0);
     }
 
     #[test]

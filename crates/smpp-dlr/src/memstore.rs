@@ -609,6 +609,13 @@ impl CorrelationStore for MemoryStore {
         purged
     }
 
+    fn oldest_finalised_at(&self) -> Option<Instant> {
+        match self.finalised.head {
+            NIL => None,
+            head => Some(self.instant(self.entries.get(head).finalised_at)),
+        }
+    }
+
     fn purge_finalised_beyond(&mut self, keep: usize) -> usize {
         let mut purged = 0;
         while self.finalised.len > keep {
