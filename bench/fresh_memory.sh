@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Fresh memory faulted in while `smpp bench` runs against `smsc-sim` (both programs): the
+# growth of /proc/vmstat's `thp_fault_alloc` (x 2 MB) and `pgfault` (x 4 KB) across the run,
+# on an otherwise idle box, with each side's CPU. docs/benchmarks.md (fifth round) quotes it.
+#
+#   bench/fresh_memory.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [SIM FLAGS...]
+#
+# Default: 300,000 messages at W=100, the release binaries, the simulator at --window 1000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=300000
+WINDOW=100
+B=${CARGO_TARGET_DIR:-$PWD/target}/release
+SMPP=$B/smpp
+SIM=$B/smsc-sim
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) COUNT=$2; shift ;;
+    --window) WINDOW=$2; shift ;;
+    --smpp) SMPP=$2; shift ;;
+    --sim) SIM=$2; shift ;;
+    *) break ;;
+  esac
+  shift
+done
+SIM_FLAGS=("$@")
+[ ${#SIM_FLAGS[@]} -gt 0 ] || SIM_FLAGS=(--window 1000)
+SIMPID=
+trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
+# shellcheck source=bench/ports.sh
+. bench/ports.sh
+vm() { awk '/^thp_fault_alloc |^pgfault / {printf "%s ", $2} END {print ""}' /proc/vmstat; }
+port=$(free_port)
+"$SIM" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 \
+  "${SIM_FLAGS[@]}" 2>/dev/null & SIMPID=$!
+wait_port "$port"
+read -r pf0 thp0 < <(vm)
+json=$(/usr/bin/time -f "%U %S %M" -o /dev/stderr timeout 600 "$SMPP" bench --port "$port" \
+  --system-id ISSUER01 --password secret --count "$COUNT" --window "$WINDOW" --json 2>"$port.time" | tail -n1)
+read -r pf1 thp1 < <(vm)
+read -r su ss < <(awk '{print $14, $15}' "/proc/$SIMPID/stat")
+kill "$SIMPID"; wait "$SIMPID" 2>/dev/null || true; SIMPID=
+read -r eu es rss <"$port.time"; rm -f "$port.time"
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); n = int(sys.argv[2])
+pf, thp = int(sys.argv[3]), int(sys.argv[4])
+eu, es, rss, su, ss = float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
+print("fresh %d MB (%d THP faults, %d 4 KB faults); %d cycles/s; ESME %.2f us/cycle (user %.2f, sys %.2f), RSS %d MiB; simulator %.2f us/cycle; ok=%s" % (
+  (pf * 4096 + thp * 2097152) >> 20, thp, pf, d["dlr"]["full_cycle_per_s"], (eu + es) * 1e6 / n,
+  eu * 1e6 / n, es * 1e6 / n, rss >> 10, (su + ss) * 1e4 / n, d["ok"]))' \
+  "$json" "$COUNT" "$((pf1 - pf0))" "$((thp1 - thp0))" "$eu" "$es" "$rss" "$su" "$ss"
