@@ -1,12 +1,12 @@
 //! [`MemoryStore`], the in-memory [`CorrelationStore`].
 //!
-//! Its size per entry is its speed: an ESME correlating 300,000 receipts a second keeps up to
-//! `finalised_capacity` (250,000 by default) finalised entries for duplicate detection, and
-//! while the store grows to that size every new page of memory is zeroed by the kernel. On the
-//! 2-core VM of docs/benchmarks.md that zeroing was a quarter of the ESME's CPU time, so an
-//! entry is 64 octets, lives in fixed-size chunks (never copied by a growing `Vec`), keeps the
-//! finalisation order in its own links (no separate queue), and the index holds 8-octet
-//! entries.
+//! Its size per entry is its speed: an ESME correlating hundreds of thousands of receipts a
+//! second keeps up to `finalised_capacity` (250,000 by default) finalised entries for
+//! duplicate detection, and while the store grows to that size the kernel zeroes every new
+//! page. On the 2-core VM of docs/benchmarks.md that zeroing was a quarter of the ESME's CPU
+//! time, so an entry is 64 octets, lives in fixed-size chunks (never copied by a growing
+//! `Vec`), keeps the finalisation order in its own links (no separate queue), and has one
+//! 8-octet index entry.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,7 +18,8 @@ use crate::msgid::{read, IdKey, Reading};
 use crate::receipt::MessageState;
 
 /// An in-memory [`CorrelationStore`]. Lost on restart; entries for which no receipt ever comes
-/// stay until [`CorrelationStore::take_by_id`] removes them.
+/// stay until [`CorrelationStore::take_by_id`] or [`CorrelationStore::purge_pending`] removes
+/// them.
 ///
 /// Built for the ESME's hot path (one insert per submit, one lookup per receipt): entries
 /// live in a slab, and the indexes map hashes of the id's readings to slab slots, so a submit
@@ -851,6 +852,12 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_entry_is_64_octets() {
+        // The store's memory, and the kernel's page zeroing as it grows, scale with this.
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 
     #[test]
