@@ -6,9 +6,9 @@
 #   bench/ab.sh [--rounds N] [--count N] [--window W] [--sim-window N] SMPP:SIM [SMPP:SIM ...]
 #   bench/ab.sh old/smpp:old/smsc-sim target/release/smpp:target/release/smsc-sim
 #
-# The simulator's deliver_sm window is 1,000 (`--sim-window`), as in bench/run.sh, so that it
-# never holds receipts back; `--sim-window 0` leaves the flag out, for simulators built before
-# it existed (their window is 64).
+# The simulator's deliver_sm window is 1,000 (`--sim-window`), as in bench/run.sh scenario 3,
+# so that it never holds receipts back; `--sim-window 0` leaves the flag out, for simulators
+# built before it existed (their window is 64).
 #
 # The ESME's CPU is its own `cpu_s` (the whole process); the simulator's comes from
 # /proc/<pid>/stat before and after (10 ms ticks). Everything is on 127.0.0.1 and every wait

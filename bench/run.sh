@@ -114,7 +114,7 @@ if want 3; then
   # A deliver_sm window of 1,000 (the largest W below) so that receipts are never held back:
   # with the default 64 they queued behind the ESME's 100 outstanding submits, and a W=100
   # run measured the simulator's receipt window, not the ESME. Scenario 4 keeps the default,
-  # as a carrier would: the npm and smpplib ESMEs stall on 40 ms delayed ACKs with 1,000.
+  # as a carrier would: with 1,000 the npm and smpplib ESMEs stall on 43 ms round trips.
   SPORT=$(free_port); start_sim "$SPORT" --window 1000
   conn=(--port "$SPORT" --system-id ISSUER01 --password secret)
   ok=ok

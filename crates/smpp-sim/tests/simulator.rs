@@ -1079,6 +1079,12 @@ fn the_binary_refuses_carrier_flags_beside_a_config_file() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(flag[0]), "{flag:?}: {err}");
     }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smsc-sim"))
+        .args(["--window", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "--window 0 was accepted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--window"));
 }
 
 #[tokio::test]

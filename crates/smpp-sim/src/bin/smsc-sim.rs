@@ -53,10 +53,11 @@ struct Args {
     receipt_delay_ms: Option<u64>,
 
     /// Outstanding deliver_sm (receipts and MO) per bind before the simulator waits for a
-    /// deliver_sm_resp (default 64). Benchmarks set it to the ESME's submit window, so that
-    /// receipts can flow as fast as submits instead of queueing behind a smaller window.
-    #[arg(long, value_name = "N")]
-    window: Option<usize>,
+    /// deliver_sm_resp (default 64). Throughput benchmarks set it at least as large as the
+    /// ESME's submit window (bench/run.sh: 1000), so that receipts flow as fast as submits
+    /// instead of queueing behind a smaller window.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    window: Option<u32>,
 
     /// Address of the HTTP control API (/stats, /mo, /faults, /messages, /metrics). Overrides
     /// the file's `control`.
@@ -92,7 +93,7 @@ fn from_flags(args: &Args) -> anyhow::Result<SimConfig> {
         c.receipts.delay_ms = ms;
     }
     if let Some(w) = args.window {
-        c.session.window = w;
+        c.session.window = w as usize;
     }
     let config = SimConfig { carriers: vec![c], ..SimConfig::default() };
     config.validate()?;
