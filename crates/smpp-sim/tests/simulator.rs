@@ -1068,7 +1068,7 @@ async fn the_binary_serves_one_carrier_from_flags() {
 }
 
 #[test]
-fn the_binary_refuses_carrier_flags_beside_a_config_file() {
+fn the_binary_refuses_carrier_flags_beside_a_config_file_and_a_zero_window() {
     for flag in [["--window", "8"], ["--receipt-delay-ms", "0"], ["--tps", "5"]] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_smsc-sim"))
             .args(["--config", "sim.toml"])
