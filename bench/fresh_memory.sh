@@ -3,28 +3,15 @@
 # growth of /proc/vmstat's `thp_fault_alloc` (x 2 MB) and `pgfault` (x 4 KB) across the run,
 # on an otherwise idle box, with each side's CPU. docs/benchmarks.md (fifth round) quotes it.
 #
-#   bench/fresh_memory.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [SIM FLAGS...]
+#   bench/fresh_memory.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]
 #
 # Default: 300,000 messages at W=100, the release binaries, the simulator at --window 1000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-COUNT=300000
-WINDOW=100
-B=${CARGO_TARGET_DIR:-$PWD/target}/release
-SMPP=$B/smpp
-SIM=$B/smsc-sim
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --count) COUNT=$2; shift ;;
-    --window) WINDOW=$2; shift ;;
-    --smpp) SMPP=$2; shift ;;
-    --sim) SIM=$2; shift ;;
-    *) break ;;
-  esac
-  shift
-done
-SIM_FLAGS=("$@")
-[ ${#SIM_FLAGS[@]} -gt 0 ] || SIM_FLAGS=(--window 1000)
+usage() { echo "usage: bench/fresh_memory.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2; }
+DEFAULT_COUNT=300000
+# shellcheck source=bench/pair_args.sh
+. bench/pair_args.sh
 SIMPID=
 trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
 # shellcheck source=bench/ports.sh
@@ -32,7 +19,7 @@ trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
 vm() { awk '/^thp_fault_alloc |^pgfault / {printf "%s ", $2} END {print ""}' /proc/vmstat; }
 port=$(free_port)
 "$SIM" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 \
-  "${SIM_FLAGS[@]}" 2>/dev/null & SIMPID=$!
+  "${SIM_WINDOW_FLAGS[@]}" 2>/dev/null & SIMPID=$!
 wait_port "$port"
 read -r pf0 thp0 < <(vm)
 json=$(/usr/bin/time -f "%U %S %M" -o /dev/stderr timeout 600 "$SMPP" bench --port "$port" \

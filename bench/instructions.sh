@@ -17,23 +17,10 @@
 # message at 50,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-COUNT=50000
-WINDOW=100
-B=${CARGO_TARGET_DIR:-$PWD/target}/release
-SMPP=$B/smpp
-SIM=$B/smsc-sim
-SIM_WINDOW=1000
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --count) COUNT=$2; shift ;;
-    --window) WINDOW=$2; shift ;;
-    --smpp) SMPP=$2; shift ;;
-    --sim) SIM=$2; shift ;;
-    --sim-window) SIM_WINDOW=$2; shift ;;
-    *) echo "usage: bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2 ;;
-  esac
-  shift
-done
+usage() { echo "usage: bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2; }
+DEFAULT_COUNT=50000
+# shellcheck source=bench/pair_args.sh
+. bench/pair_args.sh
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 TMP=$(mktemp -d)
 PIDS=()
@@ -42,8 +29,7 @@ trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$
 # shellcheck source=bench/ports.sh
 . bench/ports.sh  # the working directory is the repository root (cd above)
 sim_args() {
-  echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1" \
-    "$([ "$SIM_WINDOW" != 0 ] && echo "--window $SIM_WINDOW")"
+  echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 ${SIM_WINDOW_FLAGS[*]}"
 }
 bench() { # bench PORT [wrapper...]
   local port=$1; shift
