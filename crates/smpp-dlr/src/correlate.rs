@@ -383,6 +383,10 @@ impl<S: CorrelationStore> Correlator<S> {
             self.counters.forgotten +=
                 self.store.purge_pending(None, self.config.pending_capacity) as u64;
         }
+        // Nearly always nothing is held: no need to hash the account's name.
+        if self.early_index.is_empty() {
+            return Vec::new();
+        }
         let Some(index) = self.early_index.get(account) else {
             return Vec::new();
         };

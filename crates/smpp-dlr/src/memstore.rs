@@ -469,6 +469,18 @@ impl MemoryStore {
 
     /// Takes the entry in `slot` out of the slab, its account's index and the finalised list.
     fn remove(&mut self, slot: u32) -> Option<Pending> {
+        let entry = self.take(slot)?;
+        Some(Pending {
+            submitted_at: self.instant(entry.submitted_at),
+            finalised_at: entry.final_state.map(|_| self.instant(entry.finalised_at)),
+            message_id: entry.message_id,
+            tag: entry.tag,
+            final_state: entry.final_state,
+        })
+    }
+
+    /// [`MemoryStore::remove`] without making a [`Pending`] of the entry: purges drop it.
+    fn take(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.entries.get(slot);
         if entry.is_vacant() {
             return None;
@@ -478,22 +490,15 @@ impl MemoryStore {
             self.finalised.unlink(&mut self.entries, slot);
         }
         let entry = self.entries.vacate(slot);
-        let pending = Pending {
-            submitted_at: self.instant(entry.submitted_at),
-            finalised_at: entry.final_state.map(|_| self.instant(entry.finalised_at)),
-            message_id: entry.message_id,
-            tag: entry.tag,
-            final_state: entry.final_state,
-        };
         let account = &mut self.accounts[a];
-        for h in IdHashes::of(&pending.message_id).iter() {
+        for h in IdHashes::of(&entry.message_id).iter() {
             account.by_key.remove(h, slot);
         }
         account.len -= 1;
-        if pending.final_state.is_none() {
+        if entry.final_state.is_none() {
             account.pending -= 1;
         }
-        Some(pending)
+        Some(entry)
     }
 
     /// Removes the entries without a final receipt submitted at or before `cutoff` (an
@@ -504,7 +509,7 @@ impl MemoryStore {
             let old = self.entries.try_get(slot).is_some_and(|e| {
                 !e.is_vacant() && e.final_state.is_none() && e.submitted_at <= cutoff
             });
-            if old && self.remove(slot).is_some() {
+            if old && self.take(slot).is_some() {
                 purged += 1;
             }
         }
@@ -515,7 +520,7 @@ impl MemoryStore {
     fn purge_oldest_finalised(&mut self) -> bool {
         match self.finalised.head {
             NIL => false,
-            slot => self.remove(slot).is_some(),
+            slot => self.take(slot).is_some(),
         }
     }
 
@@ -532,7 +537,7 @@ impl CorrelationStore for MemoryStore {
         let hashes = IdHashes::of(message_id);
         if let Some(old) = self.slot_under(a, hashes.primary, message_id) {
             // An SMSC reusing ids: the newer submit replaces the older.
-            self.remove(old);
+            self.take(old);
         }
         let submitted_at = self.offset(now);
         let slot = self.entries.put(Entry {
