@@ -115,7 +115,8 @@ impl Slab {
         }
         let slot = ((self.chunks.len() - 1) << CHUNK_BITS) | self.chunks.last().map_or(0, Vec::len);
         self.chunks.last_mut().expect("pushed above").push(entry);
-        u32::try_from(slot).expect("fewer than 2^32 entries")
+        // u32::MAX is NIL (and the index's MANY): about 270 GB of entries before it is reached.
+        u32::try_from(slot).ok().filter(|&s| s != NIL).expect("fewer than 2^32 - 1 entries")
     }
 
     /// Marks `slot` vacant and returns what it held.
@@ -136,6 +137,7 @@ impl Slab {
         entry
     }
 
+    /// The occupied slots, with their numbers.
     fn slots(&self) -> impl Iterator<Item = (u32, &Entry)> {
         let all = self.chunks.iter().flatten();
         all.enumerate().map(|(s, e)| (s as u32, e)).filter(|(_, e)| !e.is_vacant())
