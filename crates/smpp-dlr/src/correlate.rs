@@ -48,9 +48,10 @@ pub trait CorrelationStore {
     fn insert_submitted(&mut self, account: &str, message_id: &str, tag: u64, now: Instant);
 
     /// Calls `visit` with every entry of `account` indexed under `key`, pending or
-    /// finalised. (A visitor rather than a `Vec`: this runs once per receipt, and nearly
-    /// always finds one entry.)
-    fn find_by_key(&self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&Pending));
+    /// finalised, each given as its own value (the caller keeps the one it picks without a
+    /// second copy). A visitor rather than a `Vec`: this runs once per receipt, and nearly
+    /// always finds one entry.
+    fn find_by_key(&self, account: &str, key: &IdKey, visit: &mut dyn FnMut(Pending));
 
     /// Marks the entry with exactly this `message_id` as finalised. Returns `false` if there is
     /// no such entry.
@@ -621,9 +622,9 @@ impl<S: CorrelationStore> Correlator<S> {
             let rank = |p: &Pending| (p.final_state.is_some(), p.submitted_at);
             self.store.find_by_key(account, &key, &mut |p| {
                 if reads_as(&p.message_id, pair.submit, &key)
-                    && best.as_ref().map_or(true, |b| rank(p) < rank(b))
+                    && best.as_ref().map_or(true, |b| rank(&p) < rank(b))
                 {
-                    best = Some(p.clone());
+                    best = Some(p);
                 }
             });
             if let Some(pending) = best {

@@ -364,11 +364,6 @@ fn primary_hash_read(id: &str, hex: Option<&IdKey>) -> u64 {
     }
 }
 
-/// The bucket a text lookup reads.
-fn text_bucket(text: &str) -> u64 {
-    primary_hash(text)
-}
-
 /// The buckets a number lookup reads: the number's own (hex readings, and decimal readings
 /// of ids too long for hex), and that of the number its decimal digits make when read as hex
 /// (decimal readings of ids that also read as hex; see [`IdHashes`]). One bucket when the
@@ -448,9 +443,10 @@ impl MemoryStore {
         at.unwrap_or(epoch)
     }
 
-    fn pending_of(&self, e: &Entry) -> Pending {
+    /// `e` as the trait hands it out, with `message_id` (its own, cloned or moved out).
+    fn pending_of(&self, e: &Entry, message_id: CompactString) -> Pending {
         Pending {
-            message_id: e.message_id.clone(),
+            message_id,
             tag: e.tag,
             submitted_at: self.instant(e.submitted_at),
             final_state: e.final_state,
@@ -471,14 +467,9 @@ impl MemoryStore {
 
     /// Takes the entry in `slot` out of the slab, its account's index and the finalised list.
     fn remove(&mut self, slot: u32) -> Option<Pending> {
-        let entry = self.take(slot)?;
-        Some(Pending {
-            submitted_at: self.instant(entry.submitted_at),
-            finalised_at: entry.final_state.map(|_| self.instant(entry.finalised_at)),
-            message_id: entry.message_id,
-            tag: entry.tag,
-            final_state: entry.final_state,
-        })
+        let mut entry = self.take(slot)?;
+        let message_id = std::mem::take(&mut entry.message_id);
+        Some(self.pending_of(&entry, message_id))
     }
 
     /// [`MemoryStore::remove`] without making a [`Pending`] of the entry: purges drop it.
@@ -560,21 +551,21 @@ impl CorrelationStore for MemoryStore {
         account.pending += 1;
     }
 
-    fn find_by_key(&self, account: &str, key: &IdKey, visit: &mut dyn FnMut(&Pending)) {
+    fn find_by_key(&self, account: &str, key: &IdKey, visit: &mut dyn FnMut(Pending)) {
         let Some(a) = self.account_index(account) else { return };
         let index = &self.accounts[a].by_key;
         let mut visit_bucket = |bucket: u64| {
             for &slot in index.get(bucket) {
                 let entry = self.entries.get(slot);
                 if id_has_key(&entry.message_id, key) {
-                    visit(&self.pending_of(entry));
+                    visit(self.pending_of(entry, entry.message_id.clone()));
                 }
             }
         };
         match key {
             // No id is findable by an empty key (see `index_keys`).
             IdKey::Text(t) if t.is_empty() => {}
-            IdKey::Text(t) => visit_bucket(text_bucket(t)),
+            IdKey::Text(t) => visit_bucket(primary_hash(t)),
             IdKey::Number(n) => number_buckets(*n).for_each(visit_bucket),
         }
     }
@@ -676,7 +667,7 @@ mod tests {
     /// What `find_by_key` visits, collected.
     fn found(s: &MemoryStore, key: &IdKey) -> Vec<Pending> {
         let mut all = Vec::new();
-        s.find_by_key(ACCOUNT, key, &mut |p| all.push(p.clone()));
+        s.find_by_key(ACCOUNT, key, &mut |p| all.push(p));
         all
     }
 
