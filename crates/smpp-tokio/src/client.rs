@@ -66,6 +66,12 @@ pub struct Submitted {
     pub message_id: CompactString,
     /// The tag the receipt will carry back ([`Matched::tag`]).
     pub tag: u64,
+    /// When the bind's driver took the request from the handle, on its way to the window.
+    pub accepted_at: std::time::Instant,
+    /// When the driver read the response. `answered_at - accepted_at` is the response
+    /// latency with the wait for a window slot, measured without a clock read per submit:
+    /// both are the driver's reading for its whole batch, exact to a few microseconds.
+    pub answered_at: std::time::Instant,
 }
 
 /// Something the SMSC sent us: an MO message or a receipt, or a correlation result that

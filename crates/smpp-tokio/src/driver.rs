@@ -148,6 +148,8 @@ struct Queued {
     body: Box<Body>,
     tlvs: Tlvs,
     reply: Reply,
+    /// When this driver took the request from the handle ([`Submitted::accepted_at`]).
+    accepted_at: std::time::Instant,
 }
 
 /// How one connection ended.
@@ -340,12 +342,21 @@ impl Driver {
         let timer = tokio::time::sleep_until(Instant::now());
         tokio::pin!(timer);
         let mut armed: Option<Instant> = None;
+        let mut after_read = false;
         let result = loop {
             let now = Instant::now();
             while let Some(ev) = session.poll_event() {
                 self.on_event(ev, now, &ack_tx, &mut conn);
             }
             self.flush_outbox().await;
+            if std::mem::take(&mut after_read) {
+                // The responses and receipts just read woke the application: let it ack and
+                // submit again first, so that one write carries the deliver_sm_resps and the
+                // next submits instead of one system call (and one packet) for each.
+                tokio::task::yield_now().await;
+                self.take_acks(&mut session, &mut ack_rx);
+                self.take_ready_commands(std::time::Instant::now());
+            }
             if conn.bound_at.is_some() {
                 self.pump(&mut session, now);
                 self.maybe_unbind(&mut session, now);
@@ -378,24 +389,25 @@ impl Driver {
                 biased;
                 r = stream.read_buf(&mut rbuf) => match r {
                     Ok(0) | Err(_) => session.handle_transport_closed(),
-                    Ok(_) => session.handle_input(Instant::now().into_std(), &mut rbuf),
+                    Ok(_) => {
+                        session.handle_input(Instant::now().into_std(), &mut rbuf);
+                        after_read = true;
+                    }
                 },
                 Some((request, status)) = ack_rx.recv() => {
                     let now = Instant::now().into_std();
                     self.answer(&mut session, request, status, now);
                     // Let the application's other ready tasks ack too: one write for all.
                     tokio::task::yield_now().await;
-                    while let Ok((request, status)) = ack_rx.try_recv() {
-                        self.answer(&mut session, request, status, now);
-                    }
+                    self.take_acks(&mut session, &mut ack_rx);
                 }
                 cmd = self.cmds.recv(), if accept => {
-                    self.take_command(cmd);
+                    self.take_command(cmd, std::time::Instant::now());
                     // The first sender woke us (and tokio runs the task woken last first):
                     // let the other ready senders queue theirs, so that one write carries
                     // them all instead of one system call per PDU.
                     tokio::task::yield_now().await;
-                    self.take_ready_commands();
+                    self.take_ready_commands(std::time::Instant::now());
                 }
                 _ = shutdown.changed(), if !self.stopping => self.stopping = true,
                 () = &mut timer, if armed.is_some() => {
@@ -425,20 +437,22 @@ impl Driver {
         self.flush_outbox().await;
     }
 
-    fn take_ready_commands(&mut self) {
+    /// Takes what the handles have already sent, `now` being the time they are taken at.
+    fn take_ready_commands(&mut self, now: std::time::Instant) {
         while self.queue.len() < self.config.queue {
             match self.cmds.try_recv() {
-                Ok(cmd) => self.take_command(Some(cmd)),
+                Ok(cmd) => self.take_command(Some(cmd), now),
                 Err(_) => break,
             }
         }
     }
 
-    fn take_command(&mut self, cmd: Option<Command>) {
+    fn take_command(&mut self, cmd: Option<Command>, now: std::time::Instant) {
         match cmd {
             Some(Command::Request { tag, body, tlvs, reply }) => {
                 self.arrivals += 1;
-                self.queue.push_back(Queued { order: self.arrivals, tag, body, tlvs, reply })
+                let order = self.arrivals;
+                self.queue.push_back(Queued { order, tag, body, tlvs, reply, accepted_at: now })
             }
             Some(Command::Unbind { done }) => {
                 self.stopping = true;
@@ -501,6 +515,18 @@ impl Driver {
                     q.reply.fail(Error::new(ErrorKind::NotAllowed, e.to_string()));
                 }
             }
+        }
+    }
+
+    /// Answers every ack the application has already sent.
+    fn take_acks(
+        &mut self,
+        session: &mut Session<u64>,
+        acks: &mut mpsc::UnboundedReceiver<(IncomingRequest, CommandStatus)>,
+    ) {
+        let now = std::time::Instant::now();
+        while let Ok((request, status)) = acks.try_recv() {
+            self.answer(session, request, status, now);
         }
     }
 
@@ -634,7 +660,12 @@ impl Driver {
         }
         match q.reply {
             Reply::Submitted(tx) => {
-                let _ = tx.send(Ok(Submitted { message_id: CompactString::from(id), tag: q.tag }));
+                let _ = tx.send(Ok(Submitted {
+                    message_id: CompactString::from(id),
+                    tag: q.tag,
+                    accepted_at: q.accepted_at,
+                    answered_at: now.into_std(),
+                }));
             }
             Reply::Pdu(tx) => {
                 let _ = tx.send(Ok(*pdu));
