@@ -8,6 +8,7 @@
 //! `Vec`), keeps the finalisation order in its own links (no separate queue), and has one
 //! 8-octet index entry.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,10 @@ pub struct MemoryStore {
     /// Times are kept as nanoseconds from this instant (the first one seen): 8 octets
     /// instead of an `Instant`'s 16.
     epoch: Option<Instant>,
+    /// The slot [`CorrelationStore::find_by_key`] last handed out: the correlator finalises
+    /// the entry it just found, and this saves hashing its id and probing the index again.
+    /// Only a hint: it is checked against the entry's account and id before use.
+    last_found: Cell<Option<u32>>,
 }
 
 #[derive(Debug)]
@@ -462,7 +467,12 @@ impl MemoryStore {
 
     fn slot_of(&self, account: &str, message_id: &str) -> Option<(usize, u32)> {
         let a = self.account_index(account)?;
-        Some((a, self.slot_under(a, primary_hash(message_id), message_id)?))
+        let hinted = self.last_found.get().filter(|&slot| {
+            self.entries.try_get(slot).is_some_and(|e| {
+                !e.is_vacant() && e.account as usize == a && e.message_id == message_id
+            })
+        });
+        Some((a, hinted.or_else(|| self.slot_under(a, primary_hash(message_id), message_id))?))
     }
 
     /// Takes the entry in `slot` out of the slab, its account's index and the finalised list.
@@ -558,6 +568,7 @@ impl CorrelationStore for MemoryStore {
             for &slot in index.get(bucket) {
                 let entry = self.entries.get(slot);
                 if id_has_key(&entry.message_id, key) {
+                    self.last_found.set(Some(slot));
                     visit(self.pending_of(entry, entry.message_id.clone()));
                 }
             }

@@ -162,7 +162,9 @@ pub(crate) struct MsgMeta {
 #[derive(Debug)]
 pub(crate) struct HandsetMsg {
     pub(crate) parts: Vec<Arc<MsgMeta>>,
-    pub(crate) text: Option<String>,
+    /// The user data (reassembled, without UDH): decoded only when `GET /messages` asks,
+    /// not on the hot path of every submit.
+    pub(crate) body: Box<[u8]>,
     pub(crate) data_coding: u8,
     pub(crate) segments: u32,
     pub(crate) billable: u32,
@@ -590,7 +592,7 @@ impl Received {
             carrier: carrier.to_owned(),
             from: first.source.as_str().to_owned(),
             to: first.dest.as_str().to_owned(),
-            text: self.msg.text.clone(),
+            text: smpp_sms::reassembly::decode_text(self.msg.data_coding, &self.msg.body),
             data_coding: self.msg.data_coding,
             segments: self.msg.segments,
             billable: self.msg.billable,

@@ -777,9 +777,7 @@ impl Conn {
         ci: validate::ConcatInfo,
     ) -> Result<(MessageId, Duration), S> {
         let c = self.carrier.clone();
-        let preview = receipt::preview(
-            &smpp_sms::reassembly::decode_text(f.data_coding, checked.body).unwrap_or_default(),
-        );
+        let preview = receipt::preview_of(f.data_coding, checked.body);
         let part = PartIn {
             account: acct.name(),
             source: source.as_str(),
@@ -811,13 +809,7 @@ impl Conn {
                 let answer = this.id;
                 let segments = parts.len() as u32;
                 let billable = smpp_sms::billable_count_for(checked.encoding, chars, &c.profile);
-                let msg = HandsetMsg {
-                    text: smpp_sms::reassembly::decode_text(data_coding, &raw),
-                    parts,
-                    data_coding,
-                    segments,
-                    billable,
-                };
+                let msg = HandsetMsg { body: raw.into(), parts, data_coding, segments, billable };
                 Counters::inc(&c.stats.messages);
                 Counters::add(&c.stats.parts, u64::from(segments));
                 Counters::add(&c.stats.billable_segments, u64::from(billable));
@@ -844,8 +836,7 @@ impl Conn {
         store: bool,
     ) -> Duration {
         let c = self.carrier.clone();
-        let text = smpp_sms::reassembly::decode_text(f.data_coding, checked.body);
-        let preview = receipt::preview(text.as_deref().unwrap_or(""));
+        let preview = receipt::preview_of(f.data_coding, checked.body);
         let meta = self.meta(
             acct,
             id,
@@ -870,7 +861,7 @@ impl Conn {
         Counters::add(&c.stats.billable_segments, u64::from(billable));
         let msg = Arc::new(HandsetMsg {
             parts: vec![meta],
-            text,
+            body: checked.body.into(),
             data_coding: f.data_coding,
             segments,
             billable,

@@ -128,7 +128,7 @@ pub(crate) async fn run(
                 // The parts that came are reported undeliverable; the message never was whole.
                 let msg = Arc::new(HandsetMsg {
                     parts,
-                    text: None,
+                    body: Box::default(),
                     data_coding: 0,
                     segments: 0,
                     billable: 0,

@@ -229,8 +229,25 @@ pub(crate) fn build(
 /// The first 20 characters of a message for `text:`, ASCII only (the receipt travels as
 /// data_coding 0; the text is informational, smpp34.md §9.3).
 pub(crate) fn preview(text: &str) -> Preview {
+    preview_chars(text.chars())
+}
+
+/// [`preview`] of user data by its data_coding, decoding only the characters it shows (an
+/// empty preview where the data_coding is not text).
+pub(crate) fn preview_of(data_coding: u8, body: &[u8]) -> Preview {
+    use smpp_sms::reassembly::TextChars;
+    match smpp_sms::reassembly::text_chars(data_coding, body) {
+        // GSM, nearly every message, through its own iterator: one loop without a match per
+        // character.
+        Some(TextChars::Gsm(chars)) => preview_chars(chars),
+        Some(chars) => preview_chars(chars),
+        None => preview(""),
+    }
+}
+
+fn preview_chars(chars: impl Iterator<Item = char>) -> Preview {
     let mut p = Preview { len: 0, octets: [0; 20] };
-    for (o, c) in p.octets.iter_mut().zip(text.chars()) {
+    for (o, c) in p.octets.iter_mut().zip(chars) {
         *o = if c.is_ascii_graphic() || c == ' ' { c as u8 } else { b'?' };
         p.len += 1;
     }
@@ -324,6 +341,12 @@ mod tests {
         assert_eq!(preview("hello").as_str(), "hello");
         assert_eq!(preview("ありがとう ok").as_str(), "????? ok");
         assert_eq!(preview("0123456789abcdefghijKLMN").as_str(), "0123456789abcdefghij");
+        // From the octets: GSM with an escape ('[' is ESC 0x3C), UCS-2, and binary.
+        let gsm = smpp_sms::gsm7::encode_unpacked("a[b] 0123456789abcdefghij").unwrap();
+        assert_eq!(preview_of(0x00, &gsm).as_str(), "a[b] 0123456789abcde");
+        let ucs2 = smpp_sms::ucs2::encode("ありがとう ok");
+        assert_eq!(preview_of(0x08, &ucs2).as_str(), "????? ok");
+        assert_eq!(preview_of(0x04, b"binary").as_str(), "");
         assert_eq!(preview("tab\there").as_str(), "tab?here");
     }
 

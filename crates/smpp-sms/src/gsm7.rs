@@ -144,6 +144,36 @@ pub fn decode_unpacked(septets: &[u8]) -> String {
     String::from_utf8(out).expect("whole characters only")
 }
 
+/// The characters of unpacked septets, as [`decode_unpacked`] decodes them, one at a time:
+/// for a caller that wants only the first few (a receipt's `text:` preview) without
+/// decoding the whole message into a `String`.
+pub fn chars(septets: &[u8]) -> Chars<'_> {
+    Chars { rest: septets }
+}
+
+/// The iterator of [`chars`].
+#[derive(Clone, Debug)]
+pub struct Chars<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for Chars<'_> {
+    type Item = char;
+
+    #[inline]
+    fn next(&mut self) -> Option<char> {
+        let (&s, after) = self.rest.split_first()?;
+        let plain = PLAIN_ASCII[usize::from(s)];
+        if plain != 0 {
+            self.rest = after;
+            return Some(char::from(plain));
+        }
+        let (c, after) = decode_special(self.rest)?;
+        self.rest = after;
+        Some(c)
+    }
+}
+
 /// Appends the UTF-8 of `septets` to `out`, copying runs of plain septets through the table.
 fn push_decoded(out: &mut Vec<u8>, septets: &[u8]) {
     let mut rest = septets;
@@ -395,6 +425,11 @@ mod tests {
             proptest::collection::vec(0x20u8..0x7B, 0..300),
         ]) {
             prop_assert_eq!(decode_unpacked(&septets), decode_unpacked_reference(&septets));
+        }
+
+        #[test]
+        fn chars_yields_what_decode_decodes(septets in proptest::collection::vec(septet_octet(), 0..300)) {
+            prop_assert_eq!(chars(&septets).collect::<String>(), decode_unpacked(&septets));
         }
 
         #[test]
