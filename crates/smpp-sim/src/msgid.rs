@@ -40,10 +40,10 @@ impl MessageIdFormat {
         let mut t = IdText { buf: [0; IdText::MAX], len: 0 };
         // By hand but for the UUID: `write!` cost more than the rest of a receipt's ids.
         match self {
-            Self::Decimal => t.push_number(n, b"0123456789", 0),
-            Self::Hex => t.push_number(n, b"0123456789abcdef", 0),
-            Self::HexUpper => t.push_number(n, b"0123456789ABCDEF", 0),
-            Self::Padded => t.push_number(n, b"0123456789", width),
+            Self::Decimal => t.push_number::<10>(n, b"0123456789", 0),
+            Self::Hex => t.push_number::<16>(n, b"0123456789abcdef", 0),
+            Self::HexUpper => t.push_number::<16>(n, b"0123456789ABCDEF", 0),
+            Self::Padded => t.push_number::<10>(n, b"0123456789", width),
             Self::Uuid => write!(
                 t,
                 "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -96,9 +96,12 @@ impl IdText {
 }
 
 impl IdText {
-    /// Appends `n` in the base of `digits`, zero-padded to `width` (at most 64, validated).
-    fn push_number(&mut self, n: u64, digits: &[u8], width: usize) {
-        let radix = digits.len() as u64;
+    /// Appends `n` in base `RADIX` (the length of `digits`), zero-padded to `width` (at most
+    /// 64, validated). The radix is a constant so that `%` and `/` compile to multiplies and
+    /// shifts: with it read from `digits`, the divisions of the two ids rendered per message
+    /// were a visible part of the simulator's time.
+    fn push_number<const RADIX: usize>(&mut self, n: u64, digits: &[u8; RADIX], width: usize) {
+        let radix = RADIX as u64;
         let mut reversed = [0u8; 20];
         let mut len = 0;
         let mut rest = n;
