@@ -355,7 +355,9 @@ impl Driver {
                 // next submits instead of one system call (and one packet) for each.
                 tokio::task::yield_now().await;
                 self.take_acks(&mut session, &mut ack_rx);
-                self.take_ready_commands(std::time::Instant::now());
+                if !self.stopping && !self.cmds_closed {
+                    self.take_ready_commands(std::time::Instant::now());
+                }
             }
             if conn.bound_at.is_some() {
                 self.pump(&mut session, now);
