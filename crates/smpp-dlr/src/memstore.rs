@@ -468,9 +468,10 @@ impl MemoryStore {
     fn slot_of(&self, account: &str, message_id: &str) -> Option<(usize, u32)> {
         let a = self.account_index(account)?;
         let hinted = self.last_found.get().filter(|&slot| {
-            self.entries.try_get(slot).is_some_and(|e| {
-                !e.is_vacant() && e.account as usize == a && e.message_id == message_id
-            })
+            // A vacant slot's account is NIL, never `a`.
+            self.entries
+                .try_get(slot)
+                .is_some_and(|e| e.account as usize == a && e.message_id == message_id)
         });
         Some((a, hinted.or_else(|| self.slot_under(a, primary_hash(message_id), message_id))?))
     }

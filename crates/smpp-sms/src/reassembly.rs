@@ -390,7 +390,7 @@ pub fn text_chars(data_coding: u8, bytes: &[u8]) -> Option<TextChars<'_>> {
         0xF0..=0xFF if data_coding & 0x04 == 0 => TextChars::Gsm(gsm7::chars(bytes)),
         0x01 => TextChars::Ascii(bytes.iter()),
         0x03 => TextChars::Latin1(bytes.iter()),
-        0x08 => TextChars::Ucs2 { units: bytes.chunks_exact(2), pending: None, odd },
+        0x08 => TextChars::Ucs2 { units: char::decode_utf16(ucs2::units(bytes)), odd },
         _ => return None,
     })
 }
@@ -406,10 +406,8 @@ pub enum TextChars<'a> {
     Latin1(std::slice::Iter<'a, u8>),
     /// UTF-16BE, lossy: unpaired surrogates and a trailing odd octet are U+FFFD.
     Ucs2 {
-        /// The code units not read yet.
-        units: std::slice::ChunksExact<'a, u8>,
-        /// A unit read ahead that did not complete a surrogate pair.
-        pending: Option<u16>,
+        /// The characters of the code units, as [`ucs2::decode`] reads them.
+        units: std::char::DecodeUtf16<ucs2::Units<'a>>,
         /// Whether a trailing odd octet is still to be shown.
         odd: bool,
     },
@@ -429,29 +427,10 @@ impl Iterator for TextChars<'_> {
                 }
             }),
             TextChars::Latin1(octets) => octets.next().map(|&b| char::from(b)),
-            TextChars::Ucs2 { units, pending, odd } => {
-                let unit = |pair: &[u8]| u16::from_be_bytes([pair[0], pair[1]]);
-                let Some(first) = pending.take().or_else(|| units.next().map(unit)) else {
-                    return std::mem::take(odd).then_some(char::REPLACEMENT_CHARACTER);
-                };
-                if !(0xD800..0xDC00).contains(&first) {
-                    return Some(
-                        char::from_u32(u32::from(first)).unwrap_or(char::REPLACEMENT_CHARACTER),
-                    );
-                }
-                match units.next().map(unit) {
-                    Some(low @ 0xDC00..=0xDFFF) => {
-                        let c = 0x10000
-                            + ((u32::from(first) - 0xD800) << 10)
-                            + (u32::from(low) - 0xDC00);
-                        Some(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER))
-                    }
-                    next => {
-                        *pending = next;
-                        Some(char::REPLACEMENT_CHARACTER)
-                    }
-                }
-            }
+            TextChars::Ucs2 { units, odd } => match units.next() {
+                Some(c) => Some(c.unwrap_or(char::REPLACEMENT_CHARACTER)),
+                None => std::mem::take(odd).then_some(char::REPLACEMENT_CHARACTER),
+            },
         }
     }
 }

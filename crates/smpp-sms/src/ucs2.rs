@@ -58,7 +58,11 @@ pub fn decode_strict(bytes: &[u8]) -> Result<String, Ucs2Error> {
     Ok(out)
 }
 
-fn units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
+/// The big-endian code units of UCS-2 octets (a trailing odd octet left out), as a type
+/// [`crate::reassembly::TextChars`] can hold.
+pub(crate) type Units<'a> = std::iter::Map<std::slice::ChunksExact<'a, u8>, fn(&[u8]) -> u16>;
+
+pub(crate) fn units(bytes: &[u8]) -> Units<'_> {
     bytes.chunks_exact(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
 }
 

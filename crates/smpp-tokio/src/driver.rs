@@ -526,8 +526,11 @@ impl Driver {
         session: &mut Session<u64>,
         acks: &mut mpsc::UnboundedReceiver<(IncomingRequest, CommandStatus)>,
     ) {
-        let now = std::time::Instant::now();
+        let mut now = None;
         while let Ok((request, status)) = acks.try_recv() {
+            // The clock is read once, and only when there is something to answer: this runs
+            // after every read.
+            let now = *now.get_or_insert_with(std::time::Instant::now);
             self.answer(session, request, status, now);
         }
     }
