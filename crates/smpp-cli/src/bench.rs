@@ -86,7 +86,24 @@ fn template(a: &BenchArgs) -> anyhow::Result<Vec<(SubmitSm, Tlvs)>> {
     let text = if a.long { base.repeat(if a.ucs2 { 8 } else { 9 }) } else { base.to_string() };
     let profile = CarrierProfile::by_name(&a.carrier)?;
     let seg = segment(&text, &profile, 0x4242, a.ucs2)?;
-    Ok(compose::submits(&seg, "TESTCARD", "+819012345678", u8::from(!a.no_dlr))?)
+    let submits = compose::submits(&seg, "TESTCARD", "+819012345678", u8::from(!a.no_dlr))?;
+    Ok(submits.into_iter().map(|(sm, tlvs)| (pinned(sm), tlvs)).collect())
+}
+
+/// The template's octets for the whole run, as `'static` buffers: cloning the template per
+/// submit then copies pointers instead of taking (and later dropping) a reference on a shared
+/// buffer per field, two atomic operations each, counted in the ESME CPU this tool reports.
+fn pinned(mut sm: SubmitSm) -> SubmitSm {
+    fn for_the_run(octets: &[u8]) -> &'static [u8] {
+        Box::leak(octets.to_vec().into_boxed_slice())
+    }
+    if let Ok(source) = COctetString::new(for_the_run(sm.source_addr.as_bytes())) {
+        sm.source_addr = source;
+    }
+    if let Ok(text) = ShortMessage::new(for_the_run(sm.short_message.as_bytes())) {
+        sm.short_message = text;
+    }
+    sm
 }
 
 pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
