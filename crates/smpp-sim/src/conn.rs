@@ -91,6 +91,9 @@ pub(crate) struct Conn {
     /// The wall-clock second of the events being handled, read once per slice with its
     /// `Instant` (`drain_events`): two reads per submit were 3% of the simulator's time.
     unix: i64,
+    /// Messages delivered at once in the slice being handled, filed in the inbox in one go
+    /// before its receipts leave ([`Carrier::finalize_then`]).
+    delivered: Vec<Arc<HandsetMsg>>,
 }
 
 /// Serves one accepted connection until it closes.
@@ -128,6 +131,7 @@ where
         raw_seq: 0x7FFF_0000,
         due_receipts: Vec::new(),
         unix: unix_now(),
+        delivered: Vec::new(),
     };
     conn.run(stream).await;
     conn.cleanup();
@@ -282,6 +286,9 @@ impl Conn {
                 }
                 _ => {}
             }
+        }
+        if !self.delivered.is_empty() {
+            self.carrier.inbox.push_all(self.delivered.drain(..), self.unix);
         }
         if !self.due_receipts.is_empty() {
             self.send_due_receipts(now);
@@ -882,8 +889,9 @@ impl Conn {
             if fate.delay.is_zero() && fate.intermediates.is_empty() {
                 // Due at once: settled here, not through the engine's queue; the receipts
                 // follow this slice's responses (`send_due_receipts`).
-                let due = &mut self.due_receipts;
-                c.finalize(&msg, fate.stat, fate.err, self.unix, |d| due.push(d));
+                let (due, delivered) = (&mut self.due_receipts, &mut self.delivered);
+                let (stat, err) = (fate.stat, fate.err);
+                c.finalize_then(msg, stat, err, self.unix, |m| delivered.push(m), |d| due.push(d));
             } else {
                 c.schedule(msg, &fate, now);
             }
