@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use clap::Args;
 use serde_json::json;
 use smpp_codec::{COctetString, ShortMessage, SubmitSm, Tlvs};
 use smpp_sms::{segment, CarrierProfile};
-use smpp_tokio::{compose, connect, Correlation, EsmeClient, IncomingEvent};
+use smpp_tokio::{compose, connect, Completion, Correlation, IncomingEvent, Pipeline};
 
 use crate::conn_args::ConnArgs;
 
@@ -55,15 +55,40 @@ impl BenchArgs {
     }
 }
 
+/// What the submitting task saw, handed back when it is done.
 #[derive(Default)]
 struct Tally {
+    ok: u64,
+    failed: BTreeMap<String, u64>,
+    latencies_us: Vec<u32>,
+    /// When each accepted submit's response arrived, µs after `pacing_since` (for --tps).
+    accepted_at_us: Vec<u64>,
     /// The start of the run, when the pacing report (--tps) needs each response's arrival.
     pacing_since: Option<Instant>,
-    ok: AtomicU64,
-    /// When each accepted submit's response arrived, µs after the start (for --tps).
-    accepted_at_us: Mutex<Vec<u64>>,
-    failed: Mutex<BTreeMap<String, u64>>,
-    latencies_us: Mutex<Vec<u32>>,
+}
+
+impl Tally {
+    fn record(&mut self, done: Completion) {
+        match done.result {
+            Ok(done) => {
+                self.ok += 1;
+                // The driver's times, not two clock reads per submit here: they were a few
+                // per cent of the CPU this bench reports as the ESME's.
+                let latency = done.answered_at.saturating_duration_since(done.accepted_at);
+                self.latencies_us.push(latency.as_micros().min(u128::from(u32::MAX)) as u32);
+                if let Some(s) = self.pacing_since {
+                    let at = done.answered_at.saturating_duration_since(s);
+                    self.accepted_at_us.push(at.as_micros() as u64);
+                }
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn fail(&mut self, e: &smpp_tokio::Error) {
+        let key = e.status().map_or_else(|| format!("{:?}", e.kind()), |s| s.to_string());
+        *self.failed.entry(key).or_default() += 1;
+    }
 }
 
 #[derive(Default, Debug)]
@@ -123,26 +148,24 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let receipts = Arc::new(Mutex::new(Receipts::default()));
     let collector = incoming.map(|rx| tokio::spawn(collect(rx, receipts.clone())));
-    let tally = Arc::new(Tally { pacing_since: a.conn.tps.map(|_| started), ..Default::default() });
-    let next = Arc::new(AtomicU64::new(0));
     let progress = Arc::new(AtomicUsize::new(0));
-    let workers = (a.conn.window * a.conn.binds * 2).clamp(1, 4096);
-    let mut tasks = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let (client, pdus, tally, next, progress) =
-            (client.clone(), pdus.clone(), tally.clone(), next.clone(), progress.clone());
-        let count = a.count;
-        tasks.push(tokio::spawn(async move {
-            worker(client, pdus, tally, next, progress, count).await
-        }));
-    }
+    // Twice the window over all binds, so that each bind's queue holds the next submits
+    // whenever a response frees a slot.
+    let depth = (a.conn.window * a.conn.binds * 2).clamp(1, 4096);
+    let tally = Tally { pacing_since: a.conn.tps.map(|_| started), ..Tally::default() };
+    let submitter = tokio::spawn(submit_all(
+        client.pipeline(),
+        pdus.clone(),
+        tally,
+        progress.clone(),
+        a.count,
+        depth,
+    ));
     let bar = show_progress(progress.clone(), a.count * pdus.len() as u64);
-    for t in tasks {
-        t.await?;
-    }
+    let mut tally = submitter.await?;
     let submit_elapsed = started.elapsed().as_secs_f64();
     let sent = a.count * pdus.len() as u64;
-    let ok = tally.ok.load(Ordering::Relaxed);
+    let ok = tally.ok;
 
     if let Some(c) = collector {
         let deadline = Instant::now() + Duration::from_secs_f64(a.dlr_timeout.max(0.0));
@@ -158,10 +181,10 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
     client.unbind().await;
 
     let r = receipts.lock().unwrap();
-    let mut lat = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
+    let mut lat = std::mem::take(&mut tally.latencies_us);
     let mut pct = |p: f64| percentile_ms(&mut lat, p);
     let all_correlated_s = r.last_correlated.map_or(0.0, |t| (t - started).as_secs_f64());
-    let failed = tally.failed.lock().unwrap().clone();
+    let failed = std::mem::take(&mut tally.failed);
     let dlr_ok = a.no_dlr || r.correlated >= ok;
     let all_ok = ok == sent && dlr_ok;
     let report = json!({
@@ -178,7 +201,7 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
             "full_cycle_per_s": if all_correlated_s > 0.0 { r.correlated as f64 / all_correlated_s } else { 0.0 },
         },
         "resp_latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
-        "pacing": a.conn.tps.map(|t| pacing(std::mem::take(&mut *tally.accepted_at_us.lock().unwrap()), t)),
+        "pacing": a.conn.tps.map(|t| pacing(std::mem::take(&mut tally.accepted_at_us), t)),
         "cpu_s": cpu_seconds(),
         "max_rss_kib": max_rss_kib(),
         "ok": all_ok,
@@ -191,46 +214,41 @@ pub(crate) async fn run(a: BenchArgs) -> anyhow::Result<i32> {
     Ok(if all_ok { 0 } else { 1 })
 }
 
-async fn worker(
-    client: EsmeClient,
+/// Submits `count` messages (each the template's PDUs, in order) through one pipeline with
+/// up to `depth` PDUs in flight, and tallies their results. One task and one stream of
+/// results, not a task and a future per submit in flight: those were a tenth of the CPU
+/// this bench reports as the ESME's.
+async fn submit_all(
+    mut pipeline: Pipeline,
     pdus: Arc<Vec<(SubmitSm, Tlvs)>>,
-    tally: Arc<Tally>,
-    next: Arc<AtomicU64>,
+    mut tally: Tally,
     progress: Arc<AtomicUsize>,
     count: u64,
-) {
-    let mut lat = Vec::new();
-    let mut accepted = Vec::new();
+    depth: usize,
+) -> Tally {
+    let mut next = 0u64;
+    let mut tag = 0u64;
     loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= count {
-            break;
-        }
-        for (sm, tlvs) in pdus.iter() {
-            let sm = for_message(sm, i);
-            match client.submit(sm, tlvs.clone()).await {
-                Ok(done) => {
-                    tally.ok.fetch_add(1, Ordering::Relaxed);
-                    // The driver's times, not two clock reads per submit here: they were a
-                    // few per cent of the CPU this bench reports as the ESME's.
-                    let latency = done.answered_at.saturating_duration_since(done.accepted_at);
-                    lat.push(latency.as_micros().min(u32::MAX as u128) as u32);
-                    if let Some(s) = tally.pacing_since {
-                        accepted
-                            .push(done.answered_at.saturating_duration_since(s).as_micros() as u64);
-                    }
-                }
-                Err(e) => {
-                    let key =
-                        e.status().map_or_else(|| format!("{:?}", e.kind()), |s| s.to_string());
-                    *tally.failed.lock().unwrap().entry(key).or_default() += 1;
+        while pipeline.in_flight() < depth && next < count {
+            for (sm, tlvs) in pdus.iter() {
+                tag += 1;
+                if let Err(e) = pipeline.submit(tag, for_message(sm, next), tlvs.clone()).await {
+                    tally.fail(&e);
+                    progress.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            progress.fetch_add(1, Ordering::Relaxed);
+            next += 1;
         }
+        let Some(done) = pipeline.next().await else { break };
+        tally.record(done);
+        let mut taken = 1;
+        while let Some(done) = pipeline.try_next() {
+            tally.record(done);
+            taken += 1;
+        }
+        progress.fetch_add(taken, Ordering::Relaxed);
     }
-    tally.latencies_us.lock().unwrap().extend(lat);
-    tally.accepted_at_us.lock().unwrap().extend(accepted);
+    tally
 }
 
 /// The `p` quantile (0 to 1, nearest rank) of latencies in µs, in ms. A selection, not a

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::config::{BindMode, EsmeConfig};
 use crate::driver::{BindStats, Command, Driver, Reply, Shared};
 use crate::error::{Error, ErrorKind};
+use crate::pipeline::Pipeline;
 
 /// The state of the account's binds, as the handle sees it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,7 +55,7 @@ pub struct BindInfo {
     pub last_error: Option<String>,
 }
 
-fn closed() -> Error {
+pub(crate) fn closed() -> Error {
     Error::new(ErrorKind::Closed, "the connection task has stopped")
 }
 
@@ -368,6 +369,12 @@ impl EsmeClient {
         self.call(tag, Box::new(Body::SubmitSm(sm)), tlvs, Reply::Submitted)
     }
 
+    /// A [`Pipeline`] over this client's binds: many submits in flight from one task, with
+    /// one stream of results instead of a future per submit.
+    pub fn pipeline(&self) -> Pipeline {
+        Pipeline::new(self.clone())
+    }
+
     /// data_sm; resolves to the data_sm_resp.
     pub async fn data_sm(&self, dsm: DataSm, tlvs: Tlvs) -> Result<Pdu, Error> {
         self.request(Body::DataSm(dsm), tlvs).await
@@ -450,7 +457,7 @@ impl EsmeClient {
             .collect()
     }
 
-    fn pick_sender(&self) -> Result<&mpsc::Sender<Command>, Error> {
+    pub(crate) fn pick_sender(&self) -> Result<&mpsc::Sender<Command>, Error> {
         let senders = &self.inner.senders;
         if senders.is_empty() {
             return Err(Error::new(ErrorKind::NotAllowed, "a receiver-only client cannot send"));

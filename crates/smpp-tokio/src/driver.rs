@@ -31,6 +31,7 @@ use crate::client::{BindStatus, Correlation, Incoming, IncomingEvent, Responder,
 use crate::config::EsmeConfig;
 use crate::error::{Error, ErrorKind};
 use crate::pace::Pacer;
+use crate::pipeline::ToPipeline;
 
 pub(crate) enum Command {
     Request { tag: u64, body: Box<Body>, tlvs: Tlvs, reply: Reply },
@@ -43,6 +44,8 @@ pub(crate) enum Command {
 pub(crate) enum Reply {
     Pdu(oneshot::Sender<Result<Pdu, Error>>),
     Submitted(oneshot::Sender<Result<Submitted, Error>>),
+    /// A [`crate::Pipeline`]'s submit: the result joins the pipeline's one stream.
+    Pipeline(ToPipeline),
 }
 
 // A caller that stopped waiting is no error here: its result is dropped.
@@ -55,6 +58,7 @@ impl Reply {
             Reply::Submitted(tx) => {
                 let _ = tx.send(Err(error));
             }
+            Reply::Pipeline(to) => to.send(Err(error)),
         }
     }
 }
@@ -663,15 +667,17 @@ impl Driver {
             });
             self.settled(outcomes);
         }
+        let submitted = || Submitted {
+            message_id: CompactString::from(id),
+            tag: q.tag,
+            accepted_at: q.accepted_at,
+            answered_at: now.into_std(),
+        };
         match q.reply {
             Reply::Submitted(tx) => {
-                let _ = tx.send(Ok(Submitted {
-                    message_id: CompactString::from(id),
-                    tag: q.tag,
-                    accepted_at: q.accepted_at,
-                    answered_at: now.into_std(),
-                }));
+                let _ = tx.send(Ok(submitted()));
             }
+            Reply::Pipeline(to) => to.send(Ok(submitted())),
             Reply::Pdu(tx) => {
                 let _ = tx.send(Ok(*pdu));
             }

@@ -10,8 +10,10 @@
 //!
 //! ```text
 //!  EsmeClient::submit ──bounded mpsc──▶ driver task (one per bind) ──TCP/TLS──▶ SMSC
-//!        ▲                              │  Session (smpp-session)
-//!        └──────── oneshot resp ────────┤  Pacer, throttle pause, reconnect backoff
+//!   or Pipeline::submit                 │  Session (smpp-session)
+//!        ▲                              │  Pacer, throttle pause, reconnect backoff
+//!        └─ oneshot resp, or the ───────┤
+//!           pipeline's one stream       │
 //!  incoming() ◀──── bounded mpsc ───────┘  receipts parsed + correlated (smpp-dlr)
 //! ```
 //!
@@ -29,6 +31,7 @@ mod config;
 mod driver;
 mod error;
 mod pace;
+mod pipeline;
 mod tls;
 
 pub use backoff::{Backoff, BackoffConfig};
@@ -39,4 +42,5 @@ pub use client::{
 pub use config::{BindMode, EsmeConfig};
 pub use error::{Error, ErrorKind};
 pub use pace::Pacer;
+pub use pipeline::{Completion, Pipeline};
 pub use tls::TlsConfig;

@@ -562,3 +562,105 @@ async fn a_submit_that_asked_for_no_receipt_is_not_kept_for_one() {
     assert!(matches!(m.correlation, Some(Correlation::Matched(_))), "{:?}", m.correlation);
     m.ack();
 }
+
+#[tokio::test]
+async fn a_pipeline_streams_each_result_with_its_tag_as_responses_arrive() {
+    let (l, port) = listen().await;
+    let mut c = config(port);
+    let mut s = SessionConfig::default();
+    s.window(2);
+    c.session(s);
+    let client = start(c);
+    let mut peer = accept(&l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+
+    let mut pipeline = client.pipeline();
+    for (tag, text) in [(10, "a"), (11, "b"), (12, "c")] {
+        within(pipeline.submit(tag, submit_sm(text), Tlvs::new())).await.unwrap();
+    }
+    assert_eq!(pipeline.in_flight(), 3);
+    let a = peer.read_until(CommandId::SUBMIT_SM).await;
+    let b = peer.read_until(CommandId::SUBMIT_SM).await;
+    assert_eq!([text_of(&a), text_of(&b)], ["a", "b"]);
+    // Answered out of order, one refused: the results follow the answers.
+    peer.answer_submit(&b, "B").await;
+    peer.answer_status(&a, CommandStatus::ESME_RINVDSTADR).await;
+    let first = within(pipeline.next()).await.unwrap();
+    assert_eq!(first.tag, 11);
+    let submitted = first.result.unwrap();
+    assert_eq!((submitted.message_id.as_str(), submitted.tag), ("B", 11));
+    let second = within(pipeline.next()).await.unwrap();
+    assert_eq!(second.tag, 10);
+    assert_eq!(second.result.unwrap_err().status(), Some(CommandStatus::ESME_RINVDSTADR));
+    // The third waited for a free slot in the window.
+    let c3 = peer.read_until(CommandId::SUBMIT_SM).await;
+    assert_eq!(text_of(&c3), "c");
+    peer.answer_submit(&c3, "C").await;
+    let third = within(pipeline.next()).await.unwrap();
+    assert_eq!((third.tag, third.result.unwrap().message_id.as_str()), (12, "C"));
+    assert_eq!(pipeline.in_flight(), 0);
+    assert!(pipeline.next().await.is_none(), "nothing in flight: no wait");
+    assert!(pipeline.try_next().is_none());
+}
+
+#[tokio::test]
+async fn a_lost_connection_completes_every_pipeline_submit_with_an_unknown_outcome() {
+    let (l, port) = listen().await;
+    let client = start(config(port));
+    let mut peer = accept(&l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+
+    let mut pipeline = client.pipeline();
+    for tag in [1, 2] {
+        within(pipeline.submit(tag, submit_sm("x"), Tlvs::new())).await.unwrap();
+    }
+    peer.read_until(CommandId::SUBMIT_SM).await;
+    peer.read_until(CommandId::SUBMIT_SM).await;
+    drop(peer);
+    let mut tags = Vec::new();
+    while let Some(done) = within(pipeline.next()).await {
+        let e = done.result.unwrap_err();
+        assert!(e.outcome_unknown(), "{e:?}: the SMSC may have taken it");
+        tags.push(done.tag);
+    }
+    tags.sort_unstable();
+    assert_eq!(tags, [1, 2]);
+}
+
+#[tokio::test]
+async fn a_receiver_only_pipeline_refuses_at_once_and_owes_no_result() {
+    let (_l, port) = listen().await;
+    let mut c = config(port);
+    c.bind_mode(smpp_tokio::BindMode::Receiver);
+    let client = start(c);
+    let mut pipeline = client.pipeline();
+    let e = pipeline.submit(1, submit_sm("x"), Tlvs::new()).await.unwrap_err();
+    assert_eq!(e.kind(), &smpp_tokio::ErrorKind::NotAllowed, "{e}");
+    assert_eq!(pipeline.in_flight(), 0);
+    assert!(pipeline.next().await.is_none());
+}
+
+#[tokio::test]
+async fn a_pipeline_of_a_client_that_unbound_refuses_and_owes_no_result() {
+    let (l, port) = listen().await;
+    let client = start(config(port));
+    let mut peer = accept(&l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+    let unbinding = tokio::spawn({
+        let client = client.clone();
+        async move { client.unbind().await }
+    });
+    let unbind = peer.read_until(CommandId::UNBIND).await;
+    peer.send(&Pdu::new(unbind.sequence_number, Body::UnbindResp)).await;
+    within(unbinding).await.unwrap();
+
+    let mut pipeline = client.pipeline();
+    let e = within(pipeline.submit(1, submit_sm("x"), Tlvs::new())).await.unwrap_err();
+    assert_eq!(e.kind(), &smpp_tokio::ErrorKind::Closed, "{e}");
+    assert_eq!(pipeline.in_flight(), 0);
+    assert!(within(pipeline.next()).await.is_none());
+    assert!(pipeline.try_next().is_none(), "the refused submit sent no completion");
+}
