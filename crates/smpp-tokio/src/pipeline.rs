@@ -1,5 +1,7 @@
 //! [`Pipeline`]: many submits in flight from one task, their results in one stream.
 
+use std::future::Future;
+
 use smpp_codec::{Body, SubmitSm, Tlvs};
 use tokio::sync::mpsc;
 
@@ -68,23 +70,54 @@ impl Pipeline {
     /// waits (back-pressure) only while that queue is full. Its result comes from
     /// [`Pipeline::next`] with `tag`. Fails, without a [`Completion`] to follow, when the
     /// client cannot send (receiver-only, or its connection task stopped).
-    pub async fn submit(&mut self, tag: u64, sm: SubmitSm, tlvs: Tlvs) -> Result<(), Error> {
-        let sender = self.client.pick_sender()?;
-        let reply = Reply::Pipeline(ToPipeline { tag, tx: Some(self.tx.clone()) });
-        let command = Command::Request { tag, body: Box::new(Body::SubmitSm(sm)), tlvs, reply };
-        // Counted before the wait: if this future is dropped there, the command is dropped
-        // with it and its completion (an error) still comes.
-        self.in_flight += 1;
-        let refused = match sender.try_send(command) {
-            Ok(()) => return Ok(()),
-            Err(mpsc::error::TrySendError::Full(command)) => match sender.send(command).await {
-                Ok(()) => return Ok(()),
-                Err(mpsc::error::SendError(command)) => command,
-            },
-            Err(mpsc::error::TrySendError::Closed(command)) => command,
+    ///
+    /// Not an `async fn`: a free slot is taken before this returns, so the message is moved
+    /// once into its box instead of into a future first (a ~200-octet copy each).
+    pub fn submit(
+        &mut self,
+        tag: u64,
+        sm: SubmitSm,
+        tlvs: Tlvs,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
+        let body = Box::new(Body::SubmitSm(sm));
+        let first_try = self.try_queue(tag, body, tlvs);
+        async move {
+            match first_try {
+                Queued::Done(result) => result,
+                Queued::Full(command) => self.queue_waiting(command).await,
+            }
+        }
+    }
+
+    fn try_queue(&mut self, tag: u64, body: Box<Body>, tlvs: Tlvs) -> Queued {
+        let sender = match self.client.pick_sender() {
+            Ok(sender) => sender,
+            Err(e) => return Queued::Done(Err(e)),
         };
-        if let Command::Request { reply: Reply::Pipeline(mut to), .. } = refused {
-            to.tx = None; // the caller has its error; no completion follows
+        let reply = Reply::Pipeline(ToPipeline { tag, tx: Some(self.tx.clone()) });
+        // Counted before any wait: if the caller drops the future while it waits, the
+        // command is dropped with it and its completion (an error) still comes.
+        self.in_flight += 1;
+        match sender.try_send(Command::Request { tag, body, tlvs, reply }) {
+            Ok(()) => Queued::Done(Ok(())),
+            Err(mpsc::error::TrySendError::Full(command)) => Queued::Full(command),
+            Err(mpsc::error::TrySendError::Closed(command)) => Queued::Done(self.refused(command)),
+        }
+    }
+
+    async fn queue_waiting(&mut self, command: Command) -> Result<(), Error> {
+        let sent = match self.client.pick_sender() {
+            Ok(sender) => sender.send(command).await.map_err(|e| e.0),
+            Err(_) => Err(command),
+        };
+        sent.or_else(|command| self.refused(command))
+    }
+
+    /// Takes back a command no bind accepted: the caller gets the error, and no completion
+    /// follows.
+    fn refused(&mut self, command: Command) -> Result<(), Error> {
+        if let Command::Request { reply: Reply::Pipeline(mut to), .. } = command {
+            to.tx = None;
         }
         self.in_flight -= 1;
         Err(closed())
@@ -107,6 +140,13 @@ impl Pipeline {
         self.in_flight -= 1;
         Some(done)
     }
+}
+
+/// What became of a submit's first try at a bind's queue.
+enum Queued {
+    Done(Result<(), Error>),
+    /// The queue was full: wait for room.
+    Full(Command),
 }
 
 /// Where the driver sends a pipeline submit's result. Dropped unsent (the connection task
