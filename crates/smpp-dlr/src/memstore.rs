@@ -57,8 +57,12 @@ struct Account {
 /// No slot: the end of a list.
 const NIL: u32 = u32::MAX;
 
+/// No account: a vacant slot's.
+const NO_ACCOUNT: u16 = u16::MAX;
+
 /// One submit. 64 octets: the id inline up to 24 octets, times as offsets from the store's
-/// epoch, and the links of the finalised list (or, while vacant, of the free list).
+/// epoch, the links of the finalised list (or, while vacant, of the free list), and the
+/// index key of the id's primary hash.
 #[derive(Debug)]
 struct Entry {
     message_id: CompactString,
@@ -67,14 +71,24 @@ struct Entry {
     finalised_at: i64,
     prev: u32,
     next: u32,
-    /// Index into `MemoryStore::accounts`; [`NIL`] when the slot is vacant.
-    account: u32,
+    /// The id's primary hash as the index keys it ([`Index`]): removing the entry finds its
+    /// index slot without reading the id again as hex and decimal. Once the finalised list
+    /// is full, every receipt removes its oldest entry, so that reading was per receipt.
+    primary: u32,
+    /// Index into `MemoryStore::accounts`; [`NO_ACCOUNT`] when the slot is vacant.
+    account: u16,
     final_state: Option<MessageState>,
 }
 
 impl Entry {
     fn is_vacant(&self) -> bool {
-        self.account == NIL
+        self.account == NO_ACCOUNT
+    }
+
+    /// Whether the id may also be indexed under a decimal hash ([`IdHashes`]): only an id
+    /// too long for a hex reading is.
+    fn may_have_decimal_key(&self) -> bool {
+        self.message_id.len() > 16
     }
 }
 
@@ -133,7 +147,8 @@ impl Slab {
             finalised_at: 0,
             prev: NIL,
             next: if self.free_len > 0 { self.free } else { NIL },
-            account: NIL,
+            primary: 0,
+            account: NO_ACCOUNT,
             final_state: None,
         };
         let entry = std::mem::replace(self.get_mut(slot), vacant);
@@ -420,6 +435,9 @@ impl MemoryStore {
 
     fn account_or_new(&mut self, account: &str) -> usize {
         self.account_index(account).unwrap_or_else(|| {
+            // Accounts are a process's configured SMSC accounts, a handful: the limit is a
+            // bug in the caller, never traffic.
+            assert!(self.accounts.len() < usize::from(NO_ACCOUNT), "at most 65,534 accounts");
             self.accounts.push(Account {
                 name: account.into(),
                 by_key: Index::default(),
@@ -468,7 +486,7 @@ impl MemoryStore {
     fn slot_of(&self, account: &str, message_id: &str) -> Option<(usize, u32)> {
         let a = self.account_index(account)?;
         let hinted = self.last_found.get().filter(|&slot| {
-            // A vacant slot's account is NIL, never `a`.
+            // A vacant slot's account is NO_ACCOUNT, never `a`.
             self.entries
                 .try_get(slot)
                 .is_some_and(|e| e.account as usize == a && e.message_id == message_id)
@@ -495,8 +513,11 @@ impl MemoryStore {
         }
         let entry = self.entries.vacate(slot);
         let account = &mut self.accounts[a];
-        for h in IdHashes::of(&entry.message_id).iter() {
-            account.by_key.remove(h, slot);
+        account.by_key.remove(u64::from(entry.primary), slot);
+        if entry.may_have_decimal_key() {
+            if let Some(decimal) = IdHashes::of(&entry.message_id).decimal {
+                account.by_key.remove(decimal, slot);
+            }
         }
         account.len -= 1;
         if entry.final_state.is_none() {
@@ -551,7 +572,8 @@ impl CorrelationStore for MemoryStore {
             finalised_at: 0,
             prev: NIL,
             next: NIL,
-            account: a as u32,
+            primary: hashes.primary as u32,
+            account: a as u16,
             final_state: None,
         });
         let account = &mut self.accounts[a];
