@@ -117,6 +117,15 @@ fn start(c: EsmeConfig) -> EsmeClient {
     client
 }
 
+/// A client on `c`, bound to the scripted SMSC listening on `l`.
+async fn bound(l: &TcpListener, c: EsmeConfig) -> (EsmeClient, Peer<TcpStream>) {
+    let client = start(c);
+    let mut peer = accept(l).await;
+    peer.accept_bind().await;
+    within(client.ready()).await.unwrap();
+    (client, peer)
+}
+
 fn submit_sm(text: &str) -> SubmitSm {
     SubmitSm {
         destination_addr: COctetString::from_static("819012345678"),
@@ -221,10 +230,7 @@ async fn full_window_holds_back_further_submits() {
     let mut s = SessionConfig::default();
     s.window(2);
     c.session(s);
-    let client = start(c);
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, c).await;
 
     let mut tasks = Vec::new();
     for i in 0..5 {
@@ -261,10 +267,7 @@ async fn missing_response_times_out_with_unknown_outcome() {
     let mut s = SessionConfig::default();
     s.response_timeout(Duration::from_millis(200));
     c.session(s);
-    let client = start(c);
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, c).await;
     let submitting = tokio::spawn({
         let client = client.clone();
         async move { client.submit(submit_sm("lost"), Tlvs::new()).await }
@@ -305,10 +308,7 @@ async fn throttled_submit_pauses_and_is_resent_in_order() {
     let (l, port) = listen().await;
     let mut c = config(port);
     c.throttle_pause(Duration::from_millis(50), Duration::from_millis(200));
-    let client = start(c);
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, c).await;
 
     let mut tasks = Vec::new();
     for text in ["part1", "part2"] {
@@ -342,10 +342,7 @@ fn text_of(p: &Pdu) -> String {
 #[tokio::test]
 async fn unbind_waits_for_pending_responses() {
     let (l, port) = listen().await;
-    let client = start(config(port));
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, config(port)).await;
     let mut tasks = Vec::new();
     for i in 0..3 {
         let client = client.clone();
@@ -376,10 +373,7 @@ async fn unbind_waits_for_pending_responses() {
 #[tokio::test]
 async fn garbage_mid_stream_is_nacked_and_the_session_continues() {
     let (l, port) = listen().await;
-    let client = start(config(port));
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, config(port)).await;
     // An unknown command_id: answered generic_nack ESME_RINVCMDID, connection kept.
     peer.send_raw(&[0, 0, 0, 16, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 9]).await;
     let nack = peer.read_until(CommandId::GENERIC_NACK).await;
@@ -501,10 +495,7 @@ async fn a_group_goes_out_on_one_bind_in_order_and_binds_report_occupancy() {
 #[tokio::test]
 async fn a_receipt_sent_before_incoming_is_taken_waits_for_the_application() {
     let (l, port) = listen().await;
-    let client = start(config(port));
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, config(port)).await;
     peer.send(&receipt("id:abc sub:001 dlvrd:001 submit date:2511231200 done date:2511231201 stat:DELIVRD err:000 text:x", None)).await;
     // Not answered while nobody holds it: the application may still take it.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -523,10 +514,7 @@ async fn discard_incoming_acknowledges_receipts_as_they_arrive() {
     let (l, port) = listen().await;
     let mut cfg = config(port);
     cfg.discard_incoming();
-    let client = start(cfg);
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, cfg).await;
     peer.send(&receipt("id:abc sub:001 dlvrd:001 submit date:2511231200 done date:2511231201 stat:DELIVRD err:000 text:x", None)).await;
     let resp = peer.read_until(CommandId::DELIVER_SM_RESP).await;
     assert_eq!((resp.sequence_number, resp.command_status), (77, CommandStatus::ESME_ROK));
@@ -570,10 +558,7 @@ async fn a_pipeline_streams_each_result_with_its_tag_as_responses_arrive() {
     let mut s = SessionConfig::default();
     s.window(2);
     c.session(s);
-    let client = start(c);
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, c).await;
 
     let mut pipeline = client.pipeline();
     for (tag, text) in [(10, "a"), (11, "b"), (12, "c")] {
@@ -607,10 +592,7 @@ async fn a_pipeline_streams_each_result_with_its_tag_as_responses_arrive() {
 #[tokio::test]
 async fn a_lost_connection_completes_every_pipeline_submit_with_an_unknown_outcome() {
     let (l, port) = listen().await;
-    let client = start(config(port));
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, config(port)).await;
 
     let mut pipeline = client.pipeline();
     for tag in [1, 2] {
@@ -645,10 +627,7 @@ async fn a_receiver_only_pipeline_refuses_at_once_and_owes_no_result() {
 #[tokio::test]
 async fn a_pipeline_of_a_client_that_unbound_refuses_and_owes_no_result() {
     let (l, port) = listen().await;
-    let client = start(config(port));
-    let mut peer = accept(&l).await;
-    peer.accept_bind().await;
-    within(client.ready()).await.unwrap();
+    let (client, mut peer) = bound(&l, config(port)).await;
     let unbinding = tokio::spawn({
         let client = client.clone();
         async move { client.unbind().await }
