@@ -117,6 +117,13 @@ fn start(c: EsmeConfig) -> EsmeClient {
     client
 }
 
+fn with_window(mut c: EsmeConfig, window: usize) -> EsmeConfig {
+    let mut s = SessionConfig::default();
+    s.window(window);
+    c.session(s);
+    c
+}
+
 /// A client on `c`, bound to the scripted SMSC listening on `l`.
 async fn bound(l: &TcpListener, c: EsmeConfig) -> (EsmeClient, Peer<TcpStream>) {
     let client = start(c);
@@ -226,11 +233,7 @@ async fn receipt_before_its_submit_resp_is_held_then_matched() {
 #[tokio::test]
 async fn full_window_holds_back_further_submits() {
     let (l, port) = listen().await;
-    let mut c = config(port);
-    let mut s = SessionConfig::default();
-    s.window(2);
-    c.session(s);
-    let (client, mut peer) = bound(&l, c).await;
+    let (client, mut peer) = bound(&l, with_window(config(port), 2)).await;
 
     let mut tasks = Vec::new();
     for i in 0..5 {
@@ -554,11 +557,7 @@ async fn a_submit_that_asked_for_no_receipt_is_not_kept_for_one() {
 #[tokio::test]
 async fn a_pipeline_streams_each_result_with_its_tag_as_responses_arrive() {
     let (l, port) = listen().await;
-    let mut c = config(port);
-    let mut s = SessionConfig::default();
-    s.window(2);
-    c.session(s);
-    let (client, mut peer) = bound(&l, c).await;
+    let (client, mut peer) = bound(&l, with_window(config(port), 2)).await;
 
     let mut pipeline = client.pipeline();
     for (tag, text) in [(10, "a"), (11, "b"), (12, "c")] {
