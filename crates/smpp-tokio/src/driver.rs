@@ -187,6 +187,9 @@ pub(crate) struct Driver {
     /// handled: the handling itself stays synchronous (no 272-octet event moved through a
     /// chain of futures per PDU), and back-pressure still stops the next read.
     outbox: VecDeque<IncomingEvent>,
+    /// Commands taken from the channel in one go ([`Driver::take_ready_commands`]), kept
+    /// for its allocation.
+    intake: Vec<Command>,
 }
 
 impl Driver {
@@ -217,6 +220,7 @@ impl Driver {
             unbind_waiters: Vec::new(),
             stats: Arc::default(),
             outbox: VecDeque::new(),
+            intake: Vec::new(),
         }
     }
 
@@ -360,7 +364,7 @@ impl Driver {
                 tokio::task::yield_now().await;
                 self.take_acks(&mut session, &mut ack_rx);
                 if !self.stopping && !self.cmds_closed {
-                    self.take_ready_commands(std::time::Instant::now());
+                    self.take_ready_commands(std::time::Instant::now()).await;
                 }
             }
             if conn.bound_at.is_some() {
@@ -413,7 +417,7 @@ impl Driver {
                     // let the other ready senders queue theirs, so that one write carries
                     // them all instead of one system call per PDU.
                     tokio::task::yield_now().await;
-                    self.take_ready_commands(std::time::Instant::now());
+                    self.take_ready_commands(std::time::Instant::now()).await;
                 }
                 _ = shutdown.changed(), if !self.stopping => self.stopping = true,
                 () = &mut timer, if armed.is_some() => {
@@ -443,14 +447,28 @@ impl Driver {
         self.flush_outbox().await;
     }
 
-    /// Takes what the handles have already sent, `now` being the time they are taken at.
-    fn take_ready_commands(&mut self, now: std::time::Instant) {
-        while self.queue.len() < self.config.queue {
-            match self.cmds.try_recv() {
-                Ok(cmd) => self.take_command(Some(cmd), now),
-                Err(_) => break,
-            }
+    /// Takes what the handles have already sent, `now` being the time they are taken at. All
+    /// in one go: the channel then gives its permits back in one release (one lock of its
+    /// semaphore), not one per command as `try_recv` does. Never waits for a command.
+    async fn take_ready_commands(&mut self, now: std::time::Instant) {
+        let room = self.config.queue.saturating_sub(self.queue.len());
+        if room == 0 {
+            return;
         }
+        let mut intake = std::mem::take(&mut self.intake);
+        let cmds = &mut self.cmds;
+        // Unconstrained: out of tokio's cooperative budget, a poll would answer Pending and
+        // leave the ready commands for another write.
+        tokio::task::unconstrained(std::future::poll_fn(|cx| {
+            // Pending only registers this task's waker: nothing was ready.
+            let _ = cmds.poll_recv_many(cx, &mut intake, room);
+            std::task::Poll::Ready(())
+        }))
+        .await;
+        for cmd in intake.drain(..) {
+            self.take_command(Some(cmd), now);
+        }
+        self.intake = intake;
     }
 
     fn take_command(&mut self, cmd: Option<Command>, now: std::time::Instant) {
