@@ -115,10 +115,11 @@
 //! with the load generator of `examples/load.rs` on the same cores, 10 transceivers with 100
 //! submits in flight each pass ~140 000 submits/s, each with its receipt; the simulator spends
 //! ~10 µs of CPU per message (submit, response, receipt, its response). 2 000 binds at once
-//! are served. Memory is bounded by [`CarrierConfig::store_capacity`] (about 450 bytes per
+//! are served. Memory is bounded by [`CarrierConfig::store_capacity`] (about 270 bytes per
 //! stored message: peak RSS of `smsc-sim --receipt-delay-ms 0 --threads 1` under `/usr/bin/time
-//! -v`, driven by `smpp bench --window 100`, was 16.6 MB after 20 000 messages and 97.2 MB
-//! after 200 000, both with a full handset inbox) and the receipt queues.
+//! -v`, driven by `smpp bench --window 100`, was 14.2 MB after 20 000 messages and 62.1 MB
+//! after 200 000 on 2026-12-06, both with a full handset inbox; 16.6 and 97.2 MB before the
+//! store became a ring) and the receipt queues.
 
 mod carrier;
 mod config;
