@@ -8,7 +8,6 @@
 # Default: 300,000 messages at W=100, the release binaries, the simulator at --window 1000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: bench/fresh_memory.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2; }
 DEFAULT_COUNT=300000
 # shellcheck source=bench/pair_args.sh
 . bench/pair_args.sh

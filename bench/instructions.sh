@@ -17,11 +17,10 @@
 # message at 50,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: bench/instructions.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2; }
 DEFAULT_COUNT=50000
 # shellcheck source=bench/pair_args.sh
 . bench/pair_args.sh
-command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+require valgrind "apt-get install valgrind"
 TMP=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT

@@ -11,11 +11,10 @@
 # prints is below an unwatched run's. Everything is on 127.0.0.1 and every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: bench/syscalls.sh [--count N] [--window W] [--smpp BIN] [--sim BIN] [--sim-window N]" >&2; exit 2; }
 DEFAULT_COUNT=300000
 # shellcheck source=bench/pair_args.sh
 . bench/pair_args.sh
-command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+require perf "apt-get install linux-perf"
 TMP=$(mktemp -d)
 SIMPID=
 trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null; rm -rf "$TMP"' EXIT
