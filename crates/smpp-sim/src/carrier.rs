@@ -256,8 +256,8 @@ impl Shard {
             self.first = key;
         }
         let at = (key - self.first) as usize;
-        while self.records.len() <= at {
-            self.records.push_back(None);
+        if self.records.len() <= at {
+            self.records.resize_with(at + 1, || None);
         }
         self.records[at] = Some(record);
         while self.records.len() > cap {
