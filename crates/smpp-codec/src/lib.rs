@@ -67,10 +67,10 @@ pub use field::{BuildError, FieldSource, FieldVisitor};
 pub use frame::Framer;
 pub use header::{Header, HEADER_LEN};
 pub use pdu::{
-    encode_reply, AlertNotification, Bind, BindResp, Body, CancelSm, DataSm, DataSmResp,
-    DecodeOptions, DeliverSm, DeliverSmResp, DestAddress, DestAddresses, Outbind, Pdu, QuerySm,
-    QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
-    UnsuccessSmes,
+    encode_message_id_resp, encode_reply, AlertNotification, Bind, BindResp, Body, CancelSm,
+    DataSm, DataSmResp, DecodeOptions, DeliverSm, DeliverSmResp, DestAddress, DestAddresses,
+    Outbind, Pdu, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm,
+    SubmitSmResp, UnsuccessSme, UnsuccessSmes,
 };
 pub use tlv::{Tag, Tlv, TlvIter, TlvType, Tlvs, TlvsBuilder};
 pub use types::{COctetString, InvalidValue, SequenceNumber, ShortMessage, Time};

@@ -272,6 +272,15 @@ pub enum SendError {
         /// The response given.
         got: CommandId,
     },
+    /// [`crate::Session::respond_message_id`] for a request whose response has more than a
+    /// message_id, or with an id that is not a C-Octet String of at most 65 octets.
+    #[error("{request} cannot be answered with this message_id alone: {why}")]
+    NotAMessageIdResponse {
+        /// The request.
+        request: CommandId,
+        /// What is wrong.
+        why: &'static str,
+    },
     /// [`crate::Session::accept_bind`] / [`crate::Session::reject_bind`] for a bind that is not
     /// the one awaiting an answer.
     #[error("no such bind awaits an answer")]

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use smpp_codec::{
-    encode_reply, Bind, BindResp, Body, COctetString, CommandId, CommandStatus, DecodeError,
-    DecodeOptions, Framer, Pdu, Reply, SequenceNumber, Tag, Then, Tlvs,
+    encode_message_id_resp, encode_reply, Bind, BindResp, Body, COctetString, CommandId,
+    CommandStatus, DecodeError, DecodeOptions, Framer, Pdu, Reply, SequenceNumber, Tag, Then, Tlvs,
 };
 
 use crate::config::SessionConfig;
@@ -521,6 +521,41 @@ impl<T> Session<T> {
         }
         Pdu::encode_parts(status, to.sequence_number, &body, &tlvs, &mut self.out);
         self.note_sent(now, got);
+        Ok(())
+    }
+
+    /// Answers a submit_sm, deliver_sm or data_sm with ESME_ROK and a body of `message_id`
+    /// alone (its octets, without the NUL; empty for a deliver_sm, smpp34.md §4.6.2), written
+    /// straight to the output: the same octets as [`Session::respond`] with that body, without
+    /// building one. These are the responses of a busy bind's every message (smpp34.md §4.4.2,
+    /// §4.6.2, §4.7.2).
+    ///
+    /// Refused with [`SendError::NotAMessageIdResponse`] for other requests and for an id
+    /// longer than 64 octets or holding a NUL (message_id is a C-Octet String of at most 65).
+    pub fn respond_message_id(
+        &mut self,
+        now: Instant,
+        to: IncomingRequest,
+        message_id: &[u8],
+    ) -> Result<(), SendError> {
+        let command_id = self.check_respond(to)?;
+        let refuse = |why| Err(SendError::NotAMessageIdResponse { request: to.command_id, why });
+        if !matches!(
+            to.command_id,
+            CommandId::SUBMIT_SM | CommandId::DELIVER_SM | CommandId::DATA_SM
+        ) {
+            return refuse("its response has more fields than message_id");
+        }
+        if message_id.len() > 64 || message_id.contains(&0) {
+            return refuse("message_id must be at most 64 octets without a NUL");
+        }
+        let reply = Reply {
+            command_id,
+            command_status: CommandStatus::ESME_ROK,
+            sequence_number: to.sequence_number,
+        };
+        encode_message_id_resp(&reply, message_id, &mut self.out);
+        self.note_sent(now, command_id);
         Ok(())
     }
 

@@ -403,6 +403,37 @@ impl Conn {
         }
     }
 
+    /// Answers an accepted submit_sm or data_sm with the message's id. Unless the answer is
+    /// delayed or a quirk changes it, the id goes straight from its rendering to the output,
+    /// with no body built for it: this is every submit of a busy bind.
+    fn respond_accepted(
+        &mut self,
+        now: Instant,
+        req: IncomingRequest,
+        id: MessageId,
+        extra: Duration,
+    ) {
+        let delay = self.carrier.faults.response_delay() + extra;
+        if delay.is_zero() && !self.carrier.cfg.quirks.bodiless_success {
+            let text = self.carrier.ids.resp(id);
+            let _ = self.session.respond_message_id(now, req, text.as_bytes());
+            return;
+        }
+        let message_id = self.response_id(id);
+        let body = match req.command_id {
+            CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp { message_id })),
+            _ => Body::SubmitSmResp(Some(SubmitSmResp { message_id })),
+        };
+        if delay.is_zero() {
+            self.respond_now(now, req, S::ESME_ROK, Some(body));
+        } else {
+            self.delay(
+                now + delay,
+                Delayed::Respond { req, status: S::ESME_ROK, body: Some(body) },
+            );
+        }
+    }
+
     fn respond_now(&mut self, now: Instant, req: IncomingRequest, status: S, body: Option<Body>) {
         let q = &self.carrier.cfg.quirks;
         let id_resp = matches!(req.command_id, CommandId::SUBMIT_SM | CommandId::DATA_SM);
@@ -520,11 +551,7 @@ impl Conn {
                     addr: sm.destination_addr.clone(),
                 };
                 match self.accept_message(now, &acct, &f, source, dest) {
-                    Ok((id, extra)) => {
-                        let message_id = self.response_id(id);
-                        let body = Body::SubmitSmResp(Some(SubmitSmResp { message_id }));
-                        self.respond(now, req, S::ESME_ROK, Some(body), extra)
-                    }
+                    Ok((id, extra)) => self.respond_accepted(now, req, id, extra),
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
                 }
             }
@@ -560,11 +587,7 @@ impl Conn {
                 let source = Addr { ton: ds.source_addr_ton, npi: ds.source_addr_npi, addr: src };
                 let dest = Addr { ton: ds.dest_addr_ton, npi: ds.dest_addr_npi, addr: dst };
                 match self.accept_message(now, &acct, &f, source, dest) {
-                    Ok((id, extra)) => {
-                        let message_id = self.response_id(id);
-                        let body = Body::DataSmResp(Some(DataSmResp { message_id }));
-                        self.respond(now, req, S::ESME_ROK, Some(body), extra)
-                    }
+                    Ok((id, extra)) => self.respond_accepted(now, req, id, extra),
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
                 }
             }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use smpp_codec::{Bind, Body, CommandId, CommandStatus, DataSmResp, DeliverSmResp, Pdu, Tlvs};
+use smpp_codec::{Bind, Body, CommandStatus, Pdu, Tlvs};
 use smpp_dlr::{
     correlate::Counters as CorrelationCounters, parse_receipt, CompactString, Correlator,
     MemoryStore, Outcome, ReceiptInput,
@@ -564,12 +564,10 @@ impl Driver {
         status: CommandStatus,
         now: std::time::Instant,
     ) {
-        let body = match request.command_id {
-            CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp::default())),
-            _ => Body::DeliverSmResp(Some(DeliverSmResp::default())),
-        };
+        // deliver_sm_resp's message_id is unused (smpp34.md §4.6.2); data_sm_resp's too, for
+        // a message that an ESME receives.
         let r = if status.is_ok() {
-            session.respond(now, request, status, body, Tlvs::new())
+            session.respond_message_id(now, request, b"")
         } else {
             session.respond_error(now, request, status)
         };

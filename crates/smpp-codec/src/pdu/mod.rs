@@ -468,6 +468,21 @@ pub fn encode_reply(reply: &crate::Reply, buf: &mut BytesMut) {
     buf.put_u32(reply.sequence_number);
 }
 
+/// Builds the wire bytes of a response whose body is a message_id alone: submit_sm_resp,
+/// deliver_sm_resp, or data_sm_resp without TLVs (smpp34.md §4.4.2, §4.6.2, §4.7.2). The same
+/// octets as encoding that body, for the hot path that has the id's octets at hand. The caller
+/// has checked `message_id` (at most 64 octets, no NUL: a C-Octet String of at most 65).
+pub fn encode_message_id_resp(reply: &crate::Reply, message_id: &[u8], buf: &mut BytesMut) {
+    let len = HEADER_LEN + message_id.len() + 1;
+    buf.reserve(len);
+    buf.put_u32(len as u32);
+    buf.put_u32(reply.command_id.0);
+    buf.put_u32(reply.command_status.0);
+    buf.put_u32(reply.sequence_number);
+    buf.put_slice(message_id);
+    buf.put_u8(0);
+}
+
 mod strict;
 
 #[cfg(test)]

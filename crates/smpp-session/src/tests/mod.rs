@@ -317,6 +317,63 @@ fn submit_and_deliver_round_trip_with_tags() {
 }
 
 #[test]
+fn a_message_id_response_is_the_octets_of_the_response_with_that_body() {
+    let mut p = Pair::default_pair();
+    p.bind(BindKind::Transceiver);
+    p.esme.send_request(p.now, submit("819012345678"), Tlvs::new(), 1).unwrap();
+    p.esme.send_request(p.now, Body::QuerySm(Default::default()), Tlvs::new(), 2).unwrap();
+    p.drive();
+    let requests: Vec<IncomingRequest> = p
+        .smsc_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Request { request, .. } => Some(request),
+            _ => None,
+        })
+        .collect();
+    let [submit_req, query_req] = requests[..] else { panic!("{requests:?}") };
+    let refused =
+        |why| Err(SendError::NotAMessageIdResponse { request: CommandId::SUBMIT_SM, why });
+    let too_long = [b'7'; 65];
+    assert_eq!(
+        p.smsc.respond_message_id(p.now, submit_req, &too_long),
+        refused("message_id must be at most 64 octets without a NUL")
+    );
+    assert_eq!(
+        p.smsc.respond_message_id(p.now, submit_req, b"12\x003"),
+        refused("message_id must be at most 64 octets without a NUL")
+    );
+    assert_eq!(
+        p.smsc.respond_message_id(p.now, query_req, b"12"),
+        Err(SendError::NotAMessageIdResponse {
+            request: CommandId::QUERY_SM,
+            why: "its response has more fields than message_id"
+        })
+    );
+    assert!(take_output(&mut p.smsc).is_empty(), "a refusal writes nothing");
+
+    let id = [b'f'; 64];
+    p.smsc.respond_message_id(p.now, submit_req, &id).unwrap();
+    let body = Body::SubmitSmResp(Some(SubmitSmResp {
+        message_id: COctetString::new(id.to_vec()).unwrap(),
+    }));
+    let expected = Pdu::new(submit_req.sequence_number, body);
+    assert_eq!(take_output(&mut p.smsc), [expected]);
+
+    // ESME side: a deliver_sm answered with the unused, empty message_id (smpp34.md §4.6.2).
+    p.smsc.send_request(p.now, Body::DeliverSm(DeliverSm::default()), Tlvs::new(), 5).unwrap();
+    p.drive();
+    let Some(Event::Request { request, .. }) = p.esme.poll_event() else { panic!() };
+    p.esme.respond_message_id(p.now, request, b"").unwrap();
+    let mut sent = bytes::BytesMut::new();
+    p.esme.poll_transmit(&mut sent);
+    let expected =
+        Pdu::new(request.sequence_number, Body::DeliverSmResp(Some(SubmitSmResp::default())));
+    assert_eq!(sent.len(), 17, "header and one NUL");
+    assert_eq!(Pdu::decode(sent.freeze()).unwrap(), expected);
+}
+
+#[test]
 fn a_borrowed_request_is_sent_as_the_owned_one_and_keeps_its_window_slot() {
     let mut p = Pair::default_pair();
     p.bind(BindKind::Transceiver);
