@@ -323,14 +323,7 @@ fn a_message_id_response_is_the_octets_of_the_response_with_that_body() {
     p.esme.send_request(p.now, submit("819012345678"), Tlvs::new(), 1).unwrap();
     p.esme.send_request(p.now, Body::QuerySm(Default::default()), Tlvs::new(), 2).unwrap();
     p.drive();
-    let requests: Vec<IncomingRequest> = p
-        .smsc_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Request { request, .. } => Some(request),
-            _ => None,
-        })
-        .collect();
+    let requests = p.smsc_requests();
     let [submit_req, query_req] = requests[..] else { panic!("{requests:?}") };
     let refused =
         |why| Err(SendError::NotAMessageIdResponse { request: CommandId::SUBMIT_SM, why });
@@ -928,14 +921,7 @@ fn requests_hold_their_own_sequence_numbers_under_load() {
             next_tag += 1;
         }
         p.drive();
-        let mut reqs: Vec<_> = p
-            .smsc_events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Request { request, .. } => Some(request),
-                _ => None,
-            })
-            .collect();
+        let mut reqs = p.smsc_requests();
         if round % 2 == 0 {
             reqs.reverse();
         }

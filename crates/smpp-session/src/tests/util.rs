@@ -7,7 +7,7 @@ use smpp_codec::{
     Bind, Body, COctetString, CommandStatus, Framer, Pdu, SubmitSm, SubmitSmResp, Tlvs,
 };
 
-use crate::{BindKind, Event, Role, Session, SessionConfig, State};
+use crate::{BindKind, Event, IncomingRequest, Role, Session, SessionConfig, State};
 
 pub(super) struct Pair {
     pub(super) esme: Session<u64>,
@@ -98,18 +98,20 @@ impl Pair {
         std::iter::from_fn(|| self.smsc.poll_event()).collect()
     }
 
+    /// The requests among the SMSC's events (the other events are taken and dropped).
+    pub(super) fn smsc_requests(&mut self) -> Vec<IncomingRequest> {
+        let request = |e| match e {
+            Event::Request { request, .. } => Some(request),
+            _ => None,
+        };
+        self.smsc_events().into_iter().filter_map(request).collect()
+    }
+
     /// Binds the ESME with `kind`; the SMSC application accepts.
     pub(super) fn bind(&mut self, kind: BindKind) {
         self.esme.bind(self.now, kind, bind_body("esme1")).unwrap();
         self.drive();
-        let req = self
-            .smsc_events()
-            .into_iter()
-            .find_map(|e| match e {
-                Event::Request { request, .. } => Some(request),
-                _ => None,
-            })
-            .expect("the SMSC sees the bind");
+        let req = self.smsc_requests().into_iter().next().expect("the SMSC sees the bind");
         self.smsc.accept_bind(self.now, req, COctetString::new("SMSC").unwrap()).unwrap();
         self.drive();
         assert_eq!(self.esme.state(), kind.bound_state());
