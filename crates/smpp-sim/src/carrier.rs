@@ -249,13 +249,13 @@ impl Shard {
             }
             self.first = key;
         }
-        let at = usize::try_from(key - self.first).unwrap_or(usize::MAX);
+        let mut at = usize::try_from(key - self.first).unwrap_or(usize::MAX);
         if at >= self.records.len().saturating_add(cap) {
             // Every key kept would be forgotten to make room.
             self.records.clear();
             self.first = key;
+            at = 0;
         }
-        let at = (key - self.first) as usize;
         if self.records.len() <= at {
             self.records.resize_with(at + 1, || None);
         }
