@@ -265,9 +265,12 @@ impl Conn {
         // One clock read for the slice of events: they were decoded within microseconds.
         let now = Instant::now();
         self.unix = unix_now();
+        // Borrowed by the handlers below beside `&mut self`: one reference count per slice,
+        // not one per handler per submit.
+        let carrier = Arc::clone(&self.carrier);
         while let Some(ev) = self.session.poll_event() {
             match ev {
-                Event::Request { request, pdu } => self.on_request(now, request, pdu),
+                Event::Request { request, pdu } => self.on_request(&carrier, now, request, pdu),
                 Event::Bound { state, .. } => self.on_bound(now, state),
                 Event::Response { tag, pdu } => {
                     self.on_delivery_answer(now, tag, Some(pdu.command_status))
@@ -484,14 +487,13 @@ impl Conn {
 
     // ------------------------------------------------------------- requests
 
-    fn on_request(&mut self, now: Instant, req: IncomingRequest, pdu: Box<Pdu>) {
+    fn on_request(&mut self, c: &Carrier, now: Instant, req: IncomingRequest, pdu: Box<Pdu>) {
         match pdu.command_id() {
             CommandId::BIND_TRANSMITTER
             | CommandId::BIND_RECEIVER
             | CommandId::BIND_TRANSCEIVER => return self.on_bind(now, req, *pdu),
             _ => {}
         }
-        let c = self.carrier.clone();
         if let Some(status) = c.faults.take_generic_nack() {
             self.session.poll_transmit(&mut self.wbuf);
             encode_reply(
@@ -550,7 +552,7 @@ impl Conn {
                     npi: sm.dest_addr_npi,
                     addr: sm.destination_addr.clone(),
                 };
-                match self.accept_message(now, &acct, &f, source, dest) {
+                match self.accept_message(c, now, &acct, &f, source, dest) {
                     Ok((id, extra)) => self.respond_accepted(now, req, id, extra),
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
                 }
@@ -586,12 +588,12 @@ impl Conn {
                 };
                 let source = Addr { ton: ds.source_addr_ton, npi: ds.source_addr_npi, addr: src };
                 let dest = Addr { ton: ds.dest_addr_ton, npi: ds.dest_addr_npi, addr: dst };
-                match self.accept_message(now, &acct, &f, source, dest) {
+                match self.accept_message(c, now, &acct, &f, source, dest) {
                     Ok((id, extra)) => self.respond_accepted(now, req, id, extra),
                     Err(status) => self.respond(now, req, status, None, Duration::ZERO),
                 }
             }
-            Body::SubmitMulti(m) => self.on_submit_multi(now, req, &acct, m, tlvs),
+            Body::SubmitMulti(m) => self.on_submit_multi(c, now, req, &acct, m, tlvs),
             Body::QuerySm(q) => {
                 let id = c.ids.parse(q.message_id.to_str().unwrap_or(""));
                 match id.and_then(|id| c.store.query(id, acct.name())) {
@@ -662,13 +664,13 @@ impl Conn {
 
     fn on_submit_multi(
         &mut self,
+        c: &Carrier,
         now: Instant,
         req: IncomingRequest,
         acct: &Arc<Account>,
         m: &smpp_codec::SubmitMulti,
         tlvs: &Tlvs,
     ) {
-        let c = self.carrier.clone();
         let f = Fields {
             source_ton: m.source_addr_ton,
             source_npi: m.source_addr_npi,
@@ -710,7 +712,7 @@ impl Conn {
                 Ok(dst) => {
                     // Every destination is its own handset message under the one id; the store
                     // keeps the first (query_sm answers for it).
-                    self.accept_checked(now, acct, &f, &checked, source.clone(), dst, id, first);
+                    self.accept_checked(c, now, acct, &f, &checked, source.clone(), dst, id, first);
                     first = false;
                 }
                 Err(s) => {
@@ -754,20 +756,20 @@ impl Conn {
     /// message_id and how long to hold the response (for a receipt sent before it).
     fn accept_message(
         &mut self,
+        c: &Carrier,
         now: Instant,
         acct: &Arc<Account>,
         f: &Fields<'_>,
         source: Addr,
         dest: Addr,
     ) -> Result<(MessageId, Duration), S> {
-        let c = self.carrier.clone();
         let checked = validate::check(f, &c.cfg.validation, c.max_chars, self.unix)?;
         self.check_dest(&dest)?;
         let result = if let Some(ci) = checked.concat.filter(|ci| ci.total > 1) {
-            self.accept_part(now, acct, f, &checked, source, dest, ci)
+            self.accept_part(c, now, acct, f, &checked, source, dest, ci)
         } else {
             let id = c.ids.next();
-            let extra = self.accept_checked(now, acct, f, &checked, source, dest, id, true);
+            let extra = self.accept_checked(c, now, acct, f, &checked, source, dest, id, true);
             Ok((id, extra))
         };
         if result.is_ok() {
@@ -803,6 +805,7 @@ impl Conn {
     #[allow(clippy::too_many_arguments)]
     fn accept_part(
         &mut self,
+        c: &Carrier,
         now: Instant,
         acct: &Arc<Account>,
         f: &Fields<'_>,
@@ -811,7 +814,6 @@ impl Conn {
         dest: Addr,
         ci: validate::ConcatInfo,
     ) -> Result<(MessageId, Duration), S> {
-        let c = self.carrier.clone();
         let preview = receipt::preview_of(f.data_coding, checked.body);
         let part = PartIn {
             account: acct.name(),
@@ -861,6 +863,7 @@ impl Conn {
     #[allow(clippy::too_many_arguments)]
     fn accept_checked(
         &mut self,
+        c: &Carrier,
         now: Instant,
         acct: &Arc<Account>,
         f: &Fields<'_>,
@@ -870,7 +873,6 @@ impl Conn {
         id: MessageId,
         store: bool,
     ) -> Duration {
-        let c = self.carrier.clone();
         let preview = receipt::preview_of(f.data_coding, checked.body);
         let meta = self.meta(
             acct,
