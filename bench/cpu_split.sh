@@ -18,23 +18,6 @@ DEFAULT_COUNT=1000000
 . bench/pair_args.sh
 ECHO=$B/smpp-echo
 [ -x "$ECHO" ] || { echo "$ECHO is missing (cargo build --release -p smpp-bench-echo)" >&2; exit 1; }
-TMP=$(mktemp -d)
-SERVER=
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$TMP"' EXIT
-# shellcheck source=bench/ports.sh
-. bench/ports.sh
-
-ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
-# timed OUT CMD...: runs CMD with its stdout in OUT; prints its user and system seconds.
-timed() {
-  python3 - "$@" <<'EOF'
-import resource, subprocess, sys
-with open(sys.argv[1], "w") as out:
-    subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL, timeout=600, check=True)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(r.ru_utime, r.ru_stime)
-EOF
-}
 # report echo|ours JSON "client times" "server ticks before" "server ticks after"
 report() {
   python3 - "$@" <<'EOF'
@@ -45,7 +28,7 @@ if kind == "echo":
     n, rate, client, server = d["messages"], d["messages_per_s"], "client", "server"
 else:
     n, rate, client, server = d["dlr"]["correlated"], d["dlr"]["full_cycle_per_s"], "ESME", "sim"
-cu, cs = map(float, ctimes.split())
+cu, cs = map(float, ctimes.split()[:2])
 (u0, s0), (u1, s1) = map(int, t0.split()), map(int, t1.split())
 us = lambda seconds: seconds * 1e6 / n
 print("%-5s %9.0f cycles/s  %-6s user %.2f sys %.2f  %-6s user %.2f sys %.2f  (µs per cycle)"
@@ -57,10 +40,10 @@ EOF
 coproc ECHOSRV { exec "$ECHO" server --receipts; }
 SERVER=$ECHOSRV_PID
 read -r line <&"${ECHOSRV[0]}"
-t0=$(ticks "$SERVER")
+t0=$(cpu_ticks "$SERVER")
 ct=$(timed "$TMP/echo.json" "$ECHO" client --port "${line#PORT }" --window "$WINDOW" \
   --count $((COUNT * 2)) --receipts --json)
-t1=$(ticks "$SERVER")
+t1=$(cpu_ticks "$SERVER")
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 report echo "$TMP/echo.json" "$ct" "$t0" "$t1"
 
@@ -70,8 +53,8 @@ port=$(free_port)
   "${SIM_WINDOW_FLAGS[@]}" 2>/dev/null &
 SERVER=$!
 wait_port "$port"
-t0=$(ticks "$SERVER")
+t0=$(cpu_ticks "$SERVER")
 ct=$(timed "$TMP/ours.json" "$SMPP" bench --port "$port" --system-id ISSUER01 --password secret \
   --count "$COUNT" --window "$WINDOW" --json)
-t1=$(ticks "$SERVER")
+t1=$(cpu_ticks "$SERVER")
 report ours "$TMP/ours.json" "$ct" "$t0" "$t1"

@@ -11,22 +11,18 @@ cd "$(dirname "$0")/.."
 DEFAULT_COUNT=300000
 # shellcheck source=bench/pair_args.sh
 . bench/pair_args.sh
-SIMPID=
-trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
-# shellcheck source=bench/ports.sh
-. bench/ports.sh
 vm() { awk '/^thp_fault_alloc |^pgfault / {printf "%s ", $2} END {print ""}' /proc/vmstat; }
 port=$(free_port)
 "$SIM" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 \
-  "${SIM_WINDOW_FLAGS[@]}" 2>/dev/null & SIMPID=$!
+  "${SIM_WINDOW_FLAGS[@]}" 2>/dev/null & SERVER=$!
 wait_port "$port"
 read -r pf0 thp0 < <(vm)
-json=$(/usr/bin/time -f "%U %S %M" -o /dev/stderr timeout 600 "$SMPP" bench --port "$port" \
-  --system-id ISSUER01 --password secret --count "$COUNT" --window "$WINDOW" --json 2>"$port.time" | tail -n1)
+read -r eu es rss < <(timed "$TMP/esme.json" "$SMPP" bench --port "$port" \
+  --system-id ISSUER01 --password secret --count "$COUNT" --window "$WINDOW" --json)
+json=$(tail -n1 "$TMP/esme.json")
 read -r pf1 thp1 < <(vm)
-read -r su ss < <(awk '{print $14, $15}' "/proc/$SIMPID/stat")
-kill "$SIMPID"; wait "$SIMPID" 2>/dev/null || true; SIMPID=
-read -r eu es rss <"$port.time"; rm -f "$port.time"
+read -r su ss < <(cpu_ticks "$SERVER")
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 python3 -c '
 import json, sys
 d = json.loads(sys.argv[1]); n = int(sys.argv[2])

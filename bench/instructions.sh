@@ -21,12 +21,6 @@ DEFAULT_COUNT=50000
 # shellcheck source=bench/pair_args.sh
 . bench/pair_args.sh
 require valgrind "apt-get install valgrind"
-TMP=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-
-# shellcheck source=bench/ports.sh
-. bench/ports.sh  # the working directory is the repository root (cd above)
 sim_args() {
   echo "--listen 127.0.0.1:$1 --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 ${SIM_WINDOW_FLAGS[*]}"
 }
@@ -44,20 +38,20 @@ print("%.0f" % (int(sys.argv[1]) / n) if d["ok"] and n else "FAIL")' "$1" "$2"
 # The ESME under valgrind.
 port=$(free_port)
 # shellcheck disable=SC2046
-"$SIM" $(sim_args "$port") 2>/dev/null & PIDS+=($!); sim=$!
+"$SIM" $(sim_args "$port") 2>/dev/null & SERVER=$!
 wait_port "$port"
 json=$(bench "$port" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$TMP/esme.out")
-kill "$sim"; wait "$sim" 2>/dev/null || true
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 esme=$(per_cycle "$(ir_of "$TMP/esme.out")" "$json")
 
 # The simulator under valgrind (SIGINT lets it stop cleanly and write its counts).
 port=$(free_port)
 # shellcheck disable=SC2046
 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$TMP/sim.out" "$SIM" $(sim_args "$port") \
-  2>/dev/null & PIDS+=($!); vsim=$!
+  2>/dev/null & SERVER=$!
 wait_port "$port"
 json=$(bench "$port")
-kill -INT "$vsim"; wait "$vsim" 2>/dev/null || true
+kill -INT "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 simir=$(per_cycle "$(ir_of "$TMP/sim.out")" "$json")
 
 echo "{\"count\":$COUNT,\"window\":$WINDOW,\"esme_instructions_per_cycle\":\"$esme\",\"sim_instructions_per_cycle\":\"$simir\"}"

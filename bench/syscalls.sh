@@ -15,27 +15,22 @@ DEFAULT_COUNT=300000
 # shellcheck source=bench/pair_args.sh
 . bench/pair_args.sh
 require perf "apt-get install linux-perf"
-TMP=$(mktemp -d)
-SIMPID=
-trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 EVENTS=syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_epoll_wait
 
-# shellcheck source=bench/ports.sh
-. bench/ports.sh
 port=$(free_port)
 # perf writes the simulator's counts when the simulator stops (SIGINT, below).
 perf stat -x, -e "$EVENTS" -o "$TMP/sim.csv" "$SIM" --listen "127.0.0.1:$port" \
   --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 "${SIM_WINDOW_FLAGS[@]}" 2>/dev/null &
-SIMPID=$!
+SERVER=$!
 wait_port "$port"
 json=$(timeout 600 perf stat -x, -e "$EVENTS" -o "$TMP/esme.csv" "$SMPP" bench --port "$port" \
   --system-id ISSUER01 --password secret --count "$COUNT" --window "$WINDOW" --json 2>/dev/null | tail -n1)
 # The simulator itself (perf's child): a background job of a script ignores SIGINT, and so
 # would perf.
-kill -INT "$(pgrep -P "$SIMPID")" 2>/dev/null || kill "$SIMPID"
+kill -INT "$(pgrep -P "$SERVER")" 2>/dev/null || kill "$SERVER"
 for _ in $(seq 100); do [ -s "$TMP/sim.csv" ] && grep -q epoll "$TMP/sim.csv" && break; sleep 0.1; done
-wait "$SIMPID" 2>/dev/null || true
-SIMPID=
+wait "$SERVER" 2>/dev/null || true
+SERVER=
 python3 - "$json" "$TMP/esme.csv" "$TMP/sim.csv" <<'PY'
 import json, sys
 d = json.loads(sys.argv[1])
