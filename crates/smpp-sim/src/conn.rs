@@ -416,8 +416,8 @@ impl Conn {
         id: MessageId,
         extra: Duration,
     ) {
-        let delay = self.carrier.faults.response_delay() + extra;
-        if delay.is_zero() && !self.carrier.cfg.quirks.bodiless_success {
+        let immediate = (self.carrier.faults.response_delay() + extra).is_zero();
+        if immediate && !self.carrier.cfg.quirks.bodiless_success {
             let text = self.carrier.ids.resp(id);
             let _ = self.session.respond_message_id(now, req, text.as_bytes());
             return;
@@ -427,14 +427,7 @@ impl Conn {
             CommandId::DATA_SM => Body::DataSmResp(Some(DataSmResp { message_id })),
             _ => Body::SubmitSmResp(Some(SubmitSmResp { message_id })),
         };
-        if delay.is_zero() {
-            self.respond_now(now, req, S::ESME_ROK, Some(body));
-        } else {
-            self.delay(
-                now + delay,
-                Delayed::Respond { req, status: S::ESME_ROK, body: Some(body) },
-            );
-        }
+        self.respond(now, req, S::ESME_ROK, Some(body), extra)
     }
 
     fn respond_now(&mut self, now: Instant, req: IncomingRequest, status: S, body: Option<Body>) {
