@@ -36,7 +36,6 @@ trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null || true' EXIT
 
 # shellcheck source=bench/ports.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
-sim_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 SIM_FLAGS=()
 [ "$SIM_WINDOW" != 0 ] && SIM_FLAGS=(--window "$SIM_WINDOW")
 
@@ -47,16 +46,16 @@ for _ in $(seq "$ROUNDS"); do
     "$sim" --listen "127.0.0.1:$port" --auth ISSUER01:secret --receipt-delay-ms 0 --threads 1 \
       "${SIM_FLAGS[@]}" 2>/dev/null & SIMPID=$!
     wait_port "$port"
-    t0=$(sim_ticks "$SIMPID")
+    read -r u0 s0 < <(cpu_ticks "$SIMPID")
     out=$(timeout 600 "$esme" bench --port "$port" --system-id ISSUER01 --password secret \
       --count "$COUNT" --window "$WINDOW" --json 2>/dev/null | tail -n1)
-    t1=$(sim_ticks "$SIMPID")
+    read -r u1 s1 < <(cpu_ticks "$SIMPID")
     kill "$SIMPID"; wait "$SIMPID" 2>/dev/null || true; SIMPID=
     python3 -c '
 import json, sys
 d = json.loads(sys.argv[1]); n = d["dlr"]["correlated"] or 1
 print("%-60s cycles/s %8.0f  ESME %.2f us  sim %.2f us  ok=%s" % (sys.argv[2],
       d["dlr"]["full_cycle_per_s"], d["cpu_s"] * 1e6 / n,
-      (int(sys.argv[4]) - int(sys.argv[3])) * 1e4 / n, d["ok"]))' "$out" "$pair" "$t0" "$t1"
+      (int(sys.argv[4]) - int(sys.argv[3])) * 1e4 / n, d["ok"]))' "$out" "$pair" "$((u0 + s0))" "$((u1 + s1))"
   done
 done

@@ -41,9 +41,6 @@ trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$TMP"' EXIT
 # shellcheck source=bench/ports.sh
 . bench/ports.sh
 
-# cpu_ticks PID: a running process's user and system CPU so far, in 10 ms ticks.
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
-
 # timed OUT CMD...: runs CMD (at most 600 s) with its stdout in OUT and its stderr dropped;
 # prints its user and system seconds and its peak RSS in KiB.
 timed() {

@@ -1,4 +1,7 @@
-# Port helpers shared by the bench scripts (sourced, not run). Loopback only.
+# Port and process helpers shared by the bench scripts (sourced, not run). Loopback only.
+
+# cpu_ticks PID: a running process's user and system CPU so far, in 10 ms ticks.
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

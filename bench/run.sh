@@ -51,7 +51,6 @@ start_sim() { # start_sim PORT [extra smsc-sim flags]: our simulator, ISSUER01/s
   PIDS+=($!); SIM_PID=$!
   wait_port "$port"
 }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 echo "== build (release): smpp, smsc-sim, smppd, smppd-bench, smpp-echo"
 cargo build --release -q -p smpp-cli -p smpp-sim -p smppd -p smpp-bench-echo
